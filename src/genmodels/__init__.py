@@ -1,0 +1,9 @@
+"""genmodels: the helper package of the executable textbook "Generative Models, Corrected".
+
+Modules, one job each: ``data`` (Fashion-MNIST and 2-D mixtures), ``gan``, ``vae``,
+``metrics``, ``training`` (seeding, checkpoints, resume), ``plots``, ``validation``
+(clear errors for bad input) and ``exercises`` (automatic checks for coursework).
+Importing the package is cheap; TensorFlow loads only with ``gan``, ``vae`` or ``training``.
+"""
+
+__version__ = "0.1.0"
