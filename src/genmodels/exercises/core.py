@@ -32,6 +32,12 @@ class CheckResult:
         return str(self)
 
 
+def describe_error(error: BaseException) -> str:
+    """One line naming an exception: its type and the first line of its message."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__
+
+
 def _as_array(value: Any) -> np.ndarray | None:
     """``value`` as a float array (tensors included), or None when it is not numeric."""
     if hasattr(value, "numpy") and callable(value.numpy):
@@ -105,12 +111,9 @@ def check_function(
             )
         except Exception as error:
             frame = traceback.extract_tb(error.__traceback__)[-1]
-            return CheckResult(
-                name,
-                False,
-                f"case {number} raised {type(error).__name__}: {error} "
-                f"(line {frame.lineno}: `{(frame.line or '').strip()}`).{suffix}",
-            )
+            code = (frame.line or "").strip()
+            where = f" (line {frame.lineno}: `{code}`)" if code else f" (line {frame.lineno})"
+            return CheckResult(name, False, f"case {number} raised {describe_error(error)}{where}.{suffix}")
         problem = _compare(answer, expected, rtol, atol)
         if problem is not None:
             return CheckResult(name, False, f"case {number}: {problem}.{suffix}")

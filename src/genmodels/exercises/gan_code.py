@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from genmodels.exercises.core import CheckResult, check_function
+from genmodels.exercises.core import CheckResult, check_function, describe_error
 
 
 def _reference_d_loss(real_logits: np.ndarray, fake_logits: np.ndarray) -> float:
@@ -49,13 +49,10 @@ def check_article_generator_fix(builder: Callable[[int], Any] | None) -> CheckRe
         model = builder(100)
         z = np.random.default_rng(0).normal(size=(5, 100)).astype(np.float32)
         out = np.asarray(model(z))
+    except NotImplementedError:
+        return CheckResult(name, False, "not answered yet: the function still raises NotImplementedError.")
     except Exception as error:
-        return CheckResult(
-            name,
-            False,
-            f"building or calling the generator failed: "
-            f"{type(error).__name__}: {str(error).splitlines()[0][:200]}",
-        )
+        return CheckResult(name, False, f"building or calling the generator failed: {describe_error(error)}")
     if out.shape != (5, 784):
         return CheckResult(
             name,

@@ -1,0 +1,53 @@
+# Two commands on a fresh machine:   make book   (build the site)   make test   (run every test)
+# Both create the virtual environment .venv from requirements.txt when it is missing or stale.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+export PYTHONHASHSEED := 0
+JB_FLAGS := -W -n --keep-going
+
+.PHONY: install book test unit lint sync student bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt -e .
+	touch $@
+
+install: $(STAMP)
+
+# Build the website into _build/html. Chapters are executed (and cached by jupyter-cache:
+# only changed chapters run again); their checkpoints go to a fresh folder so that a
+# re-executed chapter trains from scratch and the page shows the whole run.
+book: $(STAMP)
+	rm -rf _build/checkpoints
+	GENMODELS_CHECKPOINT_DIR=$(abspath _build/checkpoints) $(BIN)/jupyter-book build . $(JB_FLAGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests tools
+	$(BIN)/ruff format --check src tests tools
+
+# Every test: lint, the book built with warnings as errors, then one pytest run with the unit
+# tests, the structure tests, the browser tests of the built site and every chapter's .ipynb
+# executed by nbval (with its own empty checkpoint folder, so the notebooks train for real).
+test: lint book
+	rm -rf _build/test-checkpoints
+	GENMODELS_CHECKPOINT_DIR=$(abspath _build/test-checkpoints) $(BIN)/pytest --nbval-lax -p no:cacheprovider tests book
+
+# Only the fast unit tests (no training, no site): for quick iterations.
+unit: $(STAMP)
+	$(BIN)/pytest -m "not slow and not site" tests
+
+# Pair every chapter's .md (the source) with its .ipynb (what Colab opens), outputs stripped.
+sync: $(STAMP)
+	$(BIN)/jupytext --sync book/[0-9]*.md
+	$(BIN)/python tools/strip_outputs.py book/*.ipynb
+
+# Student versions of the chapters, without solutions: student/NN_name.ipynb
+student: $(STAMP)
+	$(BIN)/python tools/make_student_version.py book student
+
+clean:
+	rm -rf _build student
