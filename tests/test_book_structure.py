@@ -75,7 +75,7 @@ def test_chapter_has_the_template_sections(chapter: Path):
     assert "**You will learn**" in text, "state the learning goals at the top"
     assert text.count("{exercise}") >= 3, "at least three exercises"
     assert text.count("{solution-start}") == text.count("{exercise}"), "one solution per exercise"
-    for heading in ("## Summary", "## Exercises", "## References", "{bibliography}"):
+    for heading in ("## Summary", "## Exercises", "## References", "{footbibliography}"):
         assert heading in text, f"missing {heading!r}"
 
 
@@ -106,7 +106,10 @@ def test_bibliography_keys_used_exist():
     bib = (ROOT / "book" / "references.bib").read_text()
     keys = set(re.findall(r"@\w+\{([^,]+),", bib))
     for page in (ROOT / "book").glob("*.md"):
-        for group in re.findall(r"\{cite(?::[pt])?\}`([^`]+)`", page.read_text()):
+        text = page.read_text()
+        assert not re.search(r"\{cite[:}]", text), f"{page.name}: use {{footcite:p}}, not {{cite}}"
+        assert "{bibliography}" not in text, f"{page.name}: use {{footbibliography}}"
+        for group in re.findall(r"\{footcite(?::[a-z]+)?\}`([^`]+)`", text):
             for key in group.split(","):
                 assert key.strip() in keys, f"{page.name} cites unknown key {key.strip()!r}"
 

@@ -46,8 +46,21 @@ mkdir -p "$static/widgets"
 cp wm/package/dist/embed.js wm/package/dist/embed.js.LICENSE.txt "$static/widgets/"
 cp wm/package/dist/*.woff2 "$static/widgets/"
 
-cat >"$static/VERSIONS" <<EOF
-mathjax $MATHJAX_VERSION (npm, Apache-2.0)
-@jupyter-widgets/html-manager $HTML_MANAGER_VERSION (npm, BSD-3-Clause)
+cat >"$static/README.md" <<EOF
+# Vendored JavaScript (written by tools/vendor_static.sh: do not edit by hand)
+
+The website loads these from its own \`_static/\` folder, so it works offline; Sphinx copies
+this folder there (\`html_static_path\` in \`_config.yml\`).
+
+| folder | npm package | version | licence |
+| --- | --- | --- | --- |
+| \`mathjax/\` | \`mathjax\` | $MATHJAX_VERSION | Apache-2.0 (\`mathjax/LICENSE\`) |
+| \`widgets/\` | \`@jupyter-widgets/html-manager\` | $HTML_MANAGER_VERSION | BSD-3-Clause (bundled code: \`widgets/embed.js.LICENSE.txt\`) |
+
+Kept: \`mathjax/es5/tex-chtml-full.js\` (\`mathjax_path\`) with its CommonHTML woff fonts, and
+the ipywidgets standalone bundle \`widgets/embed.js\` (\`nb_ipywidgets_js\`) with its Font
+Awesome woff2 fonts. To refresh or upgrade: edit the versions at the top of
+\`tools/vendor_static.sh\`, run it, rebuild the book (\`make book\`) and run
+\`pytest -m site tests/test_site.py\`.
 EOF
 du -sh "$static"

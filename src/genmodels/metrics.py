@@ -82,3 +82,57 @@ def mode_coverage(
         reverse_kl=reverse_kl,
         counts=counts,
     )
+
+
+def importance_weighted_bound(
+    encoder: object,
+    decoder: object,
+    x: np.ndarray,
+    k: int,
+    batch_size: int | None = None,
+    seed: int | None = None,
+) -> np.ndarray:
+    """The importance-weighted bound ``L_k`` of Burda et al. 2016, per example, in nats.
+
+    ``L_k(x) = log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x)`` with ``z_1..z_k ~ q(z|x)``,
+    computed with ``logsumexp``. ``E[L_1]`` is the ELBO, ``E[L_k]`` grows with ``k`` and
+    tends to ``log p(x)``; with binarised ``x``, ``-L_k`` (k = 1000, say) estimates the NLL.
+
+    Args:
+        encoder: ``(N, *data_shape) -> (mean, log_var)``, a Gaussian ``q(z|x)``
+            (see :func:`genmodels.vae.build_mlp_encoder`).
+        decoder: ``(N, latent_dim) -> (N, *data_shape)`` Bernoulli logits.
+        x: images of shape ``(N, *data_shape)`` with values in ``[0, 1]``.
+        k: number of importance samples per example.
+        batch_size: examples per decoder call; default ``max(1, 16384 // k)``, so that one
+            call decodes at most about 16k latent vectors whatever ``k`` is.
+        seed: seed of the numpy generator that draws ``z``.
+
+    Returns:
+        float64 array of shape ``(N,)``.
+    """
+    import keras
+    from scipy.special import logsumexp
+
+    from genmodels.vae import bernoulli_log_likelihood, check_vae_networks
+    from genmodels.validation import check_positive_int
+
+    latent_dim, data_shape = check_vae_networks(encoder, decoder)
+    k = check_positive_int(k, "k")
+    batch_size = check_positive_int(batch_size or max(1, 16_384 // k), "batch_size")
+    x = check_batch(x, data_shape, (0.0, 1.0), what="x")
+    rng = np.random.default_rng(seed)
+    bounds = []
+    for start in range(0, len(x), batch_size):
+        batch = x[start : start + batch_size]
+        mean, log_var = (keras.ops.convert_to_numpy(t) for t in encoder(batch, training=False))
+        eps = rng.standard_normal((k, *mean.shape)).astype(np.float32)
+        z = mean + np.exp(0.5 * log_var) * eps  # (k, B, latent_dim)
+        log_q = -0.5 * np.sum(eps**2 + log_var + np.log(2 * np.pi), axis=-1, dtype=np.float64)
+        log_prior = -0.5 * np.sum(z**2 + np.log(2 * np.pi), axis=-1, dtype=np.float64)
+        logits = decoder(z.reshape(-1, latent_dim), training=False)
+        repeated = np.broadcast_to(batch, (k, *batch.shape)).reshape(-1, *data_shape)
+        log_lik = keras.ops.convert_to_numpy(bernoulli_log_likelihood(repeated, logits))
+        log_w = log_lik.reshape(k, -1).astype(np.float64) + log_prior - log_q  # (k, B)
+        bounds.append(logsumexp(log_w, axis=0) - np.log(k))
+    return np.concatenate(bounds)

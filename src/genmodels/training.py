@@ -52,6 +52,10 @@ def _trackables(model: keras.Model) -> dict[str, object]:
         optimizer = getattr(model, attribute, None)
         if optimizer is not None:
             items[attribute] = optimizer
+    # A keras.random.SeedGenerator is not tracked by tf.train.Checkpoint; its state variable is.
+    noise = getattr(model, "noise_seed", None)
+    if noise is not None:
+        items["noise_state"] = noise.state
     return items
 
 
@@ -106,7 +110,8 @@ class TrainingCheckpoint:
                 f"architecture or with other sizes ({first}). Use a new checkpoint folder, "
                 "or rebuild the model exactly as it was when the checkpoint was saved."
             ) from None
-        except (tf.errors.DataLossError, tf.errors.NotFoundError, tf.errors.OpError) as error:
+        except (tf.errors.DataLossError, tf.errors.NotFoundError, tf.errors.OpError, IndexError) as error:
+            # IndexError: TensorFlow's reader on a truncated .data file ("Read less bytes than requested")
             first = str(error).strip().splitlines()[0][:300]
             raise CheckpointError(
                 f"checkpoint {path} is corrupt or incomplete ({first}). Delete the folder "
@@ -204,7 +209,6 @@ def fit_resumable(
         EpochPrinter(print_every),
         *fit_kwargs.pop("callbacks", []),
     ]
-    history = model.fit(
-        data, epochs=epochs, initial_epoch=start, callbacks=callbacks, verbose=0, **fit_kwargs
-    )
+    fit_kwargs.setdefault("verbose", 0)
+    history = model.fit(data, epochs=epochs, initial_epoch=start, callbacks=callbacks, **fit_kwargs)
     return history, start

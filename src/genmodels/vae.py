@@ -1,0 +1,320 @@
+"""Variational autoencoders (Kingma & Welling 2014; Rezende et al. 2014), corrected and runnable.
+
+The model: a prior ``p(z) = N(0, I)`` over ``z`` of shape ``(latent_dim,)``, a decoder
+``p(x|z)`` that is a product of independent Bernoulli pixels, and an encoder
+``q(z|x) = N(mean(x), diag(exp(log_var(x))))``. Conventions:
+
+* The encoder returns ``(mean, log_var)``, each of shape ``(N, latent_dim)``.
+* The decoder returns Bernoulli **logits** ``l`` of shape ``(N, *data_shape)``;
+  ``p(x_j = 1 | z) = sigmoid(l_j)``. Log-likelihoods are computed from logits
+  (``x * l - softplus(l)``), which never takes ``log(0)``.
+* Data lie in ``[0, 1]``: binarised pixels for a proper Bernoulli likelihood
+  (:func:`genmodels.data.binarize`), or grey levels as is common in tutorials.
+* Every log-density, KL and ELBO is **per example, in nats**: summed over pixels and
+  latent dimensions, never averaged over them.
+
+The evidence lower bound is ONE objective for encoder and decoder together::
+
+    ELBO(x) = E_q(z|x)[log p(x|z)] - KL(q(z|x) || p(z))  <=  log p(x)
+
+:func:`vae_train_step` is the explicit ``GradientTape`` update the book shows, and
+:meth:`VAE.train_step` calls that same function, so ``fit()`` trains identically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from genmodels.validation import check_batch, check_positive_int
+
+UNIT_INTERVAL_FIX = (
+    "Scale uint8 images (N, 28, 28) with genmodels.data.to_unit_interval(images), which "
+    "divides by 255 and adds the channel axis, then optionally genmodels.data.binarize(...)."
+)
+
+# ---------------------------------------------------------------- networks
+
+
+def _check_shape(shape: Sequence[int], name: str) -> tuple[int, ...]:
+    """``shape`` as a tuple of positive ints, or ValueError naming the argument."""
+    return tuple(check_positive_int(d, f"every entry of {name}") for d in shape)
+
+
+def build_mlp_encoder(
+    data_shape: Sequence[int] = (28, 28, 1), latent_dim: int = 16, hidden: Sequence[int] = (512, 256)
+) -> keras.Model:
+    """MLP encoder ``x -> (mean, log_var)``: ``(N, *data_shape) -> 2 x (N, latent_dim)``.
+
+    ``log_var`` is the log of the diagonal variance of ``q(z|x)``; it is unconstrained, so
+    the variance ``exp(log_var)`` is always positive.
+    """
+    data_shape = _check_shape(data_shape, "data_shape")
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
+    x = keras.Input(data_shape, name="x")
+    h = layers.Flatten()(x)
+    for i, width in enumerate(_check_shape(hidden, "hidden")):
+        h = layers.Dense(width, "relu", name=f"dense_{i}")(h)
+    mean = layers.Dense(latent_dim, name="mean")(h)
+    log_var = layers.Dense(latent_dim, name="log_var")(h)
+    return keras.Model(x, [mean, log_var], name="mlp_encoder")
+
+
+def build_mlp_decoder(
+    latent_dim: int = 16, data_shape: Sequence[int] = (28, 28, 1), hidden: Sequence[int] = (256, 512)
+) -> keras.Model:
+    """MLP decoder ``z -> logits``: ``(N, latent_dim) -> (N, *data_shape)`` Bernoulli logits."""
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
+    data_shape = _check_shape(data_shape, "data_shape")
+    z = keras.Input((latent_dim,), name="z")
+    h = z
+    for i, width in enumerate(_check_shape(hidden, "hidden")):
+        h = layers.Dense(width, "relu", name=f"dense_{i}")(h)
+    h = layers.Dense(int(np.prod(data_shape)), name="logits")(h)
+    logits = layers.Reshape(data_shape, name="image_logits")(h)
+    return keras.Model(z, logits, name="mlp_decoder")
+
+
+def check_vae_networks(encoder: keras.Model, decoder: keras.Model) -> tuple[int, tuple[int, ...]]:
+    """Check that ``decoder(z)`` with ``mean, log_var = encoder(x)`` fits together.
+
+    Returns:
+        ``(latent_dim, data_shape)``.
+
+    Raises:
+        ValueError: the encoder does not return two ``(N, latent_dim)`` outputs, or the
+            decoder's input/output shapes do not match the encoder's.
+    """
+    if len(encoder.inputs) != 1 or len(encoder.outputs) != 2:
+        raise ValueError("the encoder must have one input (x) and two outputs (mean, log_var)")
+    mean_shape, log_var_shape = (tuple(t.shape[1:]) for t in encoder.outputs)
+    if len(mean_shape) != 1 or mean_shape != log_var_shape:
+        raise ValueError(
+            f"mean and log_var must both have shape (None, latent_dim), got {mean_shape} "
+            f"and {log_var_shape}"
+        )
+    data_shape = tuple(encoder.inputs[0].shape[1:])
+    if len(decoder.inputs) != 1 or len(decoder.outputs) != 1:
+        raise ValueError("the decoder must have one input (z) and one output (logits)")
+    z_shape, out_shape = tuple(decoder.inputs[0].shape[1:]), tuple(decoder.outputs[0].shape[1:])
+    if z_shape != mean_shape or out_shape != data_shape:
+        raise ValueError(
+            f"decoder maps {z_shape} -> {out_shape}, but the encoder maps {data_shape} -> "
+            f"{mean_shape}; the decoder must map {mean_shape} -> {data_shape}"
+        )
+    return int(mean_shape[0]), data_shape
+
+
+# ---------------------------------------------------------------- the pieces of the ELBO
+
+
+def reparameterize(
+    mean: tf.Tensor, log_var: tf.Tensor, seed: keras.random.SeedGenerator | None = None
+) -> tf.Tensor:
+    """Draw ``z ~ q(z|x)`` as ``z = mean + exp(log_var / 2) * eps``, ``eps ~ N(0, I)``.
+
+    ``z`` is a differentiable function of ``mean`` and ``log_var``, so gradients of the
+    ELBO reach the encoder. Shapes: ``(N, latent_dim)`` in, ``(N, latent_dim)`` out.
+    """
+    eps = keras.random.normal(tf.shape(mean), seed=seed)
+    return mean + tf.exp(0.5 * log_var) * eps
+
+
+def gaussian_kl(mean: tf.Tensor, log_var: tf.Tensor) -> tf.Tensor:
+    """``KL(N(mean, diag exp(log_var)) || N(0, I))`` in nats, summed over latent dims.
+
+    Closed form: ``0.5 * sum(exp(log_var) + mean**2 - 1 - log_var)``.
+    Shapes: ``(N, latent_dim)`` in, ``(N,)`` out.
+    """
+    return 0.5 * tf.reduce_sum(tf.exp(log_var) + tf.square(mean) - 1.0 - log_var, axis=-1)
+
+
+def bernoulli_log_likelihood(x: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+    """``log p(x|z) = sum_j x_j log p_j + (1 - x_j) log(1 - p_j)``, ``p = sigmoid(logits)``.
+
+    Computed as ``x * l - softplus(l)``, exact and finite for any logit. Shapes:
+    ``x`` and ``logits`` ``(N, *data_shape)``; result ``(N,)`` in nats, summed over pixels.
+    """
+    x = tf.cast(x, logits.dtype)
+    per_pixel = x * logits - tf.nn.softplus(logits)
+    return tf.reduce_sum(tf.reshape(per_pixel, (tf.shape(per_pixel)[0], -1)), axis=1)
+
+
+def vae_loss_terms(
+    encoder: keras.Model,
+    decoder: keras.Model,
+    x: tf.Tensor,
+    seed: keras.random.SeedGenerator | None = None,
+    beta: float | tf.Variable = 1.0,
+    training: bool = False,
+) -> dict[str, tf.Tensor]:
+    """Per-example terms of the ELBO with one reparameterised sample ``z ~ q(z|x)``.
+
+    Args:
+        x: a batch of shape ``(N, *data_shape)`` with values in ``[0, 1]``.
+        seed: the random state of ``eps``.
+        beta: weight of the KL term in ``elbo_beta`` (1 is the ELBO; see Higgins et al. 2017).
+
+    Returns:
+        tensors of shape ``(N,)``, all in nats: ``reconstruction`` = a one-sample estimate
+        of ``E_q log p(x|z)``; ``kl`` = ``KL(q(z|x) || p(z))`` (closed form);
+        ``elbo`` = ``reconstruction - kl``, a bound on ``log p(x)``; ``elbo_beta`` =
+        ``reconstruction - beta * kl``, the objective that training maximises.
+    """
+    mean, log_var = encoder(x, training=training)
+    z = reparameterize(mean, log_var, seed)
+    reconstruction = bernoulli_log_likelihood(x, decoder(z, training=training))
+    kl = gaussian_kl(mean, log_var)
+    return {
+        "reconstruction": reconstruction,
+        "kl": kl,
+        "elbo": reconstruction - kl,
+        "elbo_beta": reconstruction - tf.cast(beta, kl.dtype) * kl,
+    }
+
+
+def _batch_means(terms: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+    """Batch means (scalars) of the ``reconstruction``, ``kl`` and ``elbo`` terms."""
+    return {name: tf.reduce_mean(terms[name]) for name in ("reconstruction", "kl", "elbo")}
+
+
+# ---------------------------------------------------------------- the update
+
+
+def vae_train_step(
+    encoder: keras.Model,
+    decoder: keras.Model,
+    optimizer: keras.optimizers.Optimizer,
+    x: tf.Tensor,
+    seed: keras.random.SeedGenerator | None = None,
+    beta: float | tf.Variable = 1.0,
+) -> dict[str, tf.Tensor]:
+    """One gradient step on ``loss = -mean_x ELBO_beta(x)`` for encoder AND decoder together.
+
+    One tape, one loss, one optimizer over both networks' variables: the decoder's
+    reconstruction term trains the encoder too, through the reparameterised ``z``.
+
+    Returns:
+        batch means (scalars, nats per example): ``loss``, ``reconstruction``, ``kl``, ``elbo``.
+    """
+    variables = encoder.trainable_variables + decoder.trainable_variables
+    with tf.GradientTape() as tape:
+        terms = vae_loss_terms(encoder, decoder, x, seed, beta, training=True)
+        loss = -tf.reduce_mean(terms["elbo_beta"])  # ONE objective for both networks
+    gradients = tape.gradient(loss, variables)
+    optimizer.apply_gradients(zip(gradients, variables, strict=True))
+    return {"loss": loss, **_batch_means(terms)}
+
+
+def _images(data: object) -> tf.Tensor:
+    """The images of a Keras batch, which arrives as ``x`` or as ``(x,)`` / ``(x, y)``."""
+    return data[0] if isinstance(data, (tuple, list)) else data
+
+
+class VAE(keras.Model):
+    """A VAE as one ``keras.Model`` that owns its encoder, decoder, noise and metrics.
+
+    ``compile(optimizer=...)`` then ``fit(images, ...)`` trains with :func:`vae_train_step`;
+    ``evaluate`` reports the same metrics on held-out data. Every metric is a batch mean
+    per example, in nats. ``beta`` is a non-trainable variable: ``vae.beta.assign(0.5)``
+    between epochs (e.g. from a callback) changes the objective without recompiling.
+
+    Args:
+        encoder: ``(N, *data_shape) -> (mean, log_var)``, see :func:`build_mlp_encoder`.
+        decoder: ``(N, latent_dim) -> logits (N, *data_shape)``, see :func:`build_mlp_decoder`.
+        beta: initial KL weight, >= 0.
+        seed: seed of the reparameterisation noise.
+    """
+
+    def __init__(
+        self,
+        encoder: keras.Model,
+        decoder: keras.Model,
+        beta: float = 1.0,
+        seed: int | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.latent_dim, self.data_shape = check_vae_networks(encoder, decoder)
+        if not (np.isfinite(beta) and beta >= 0):
+            raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
+        self.encoder = encoder
+        self.decoder = decoder
+        self.beta = keras.Variable(float(beta), trainable=False, dtype="float32", name="beta")
+        self.noise_seed = keras.random.SeedGenerator(seed)
+        self.trackers = {
+            name: keras.metrics.Mean(name=name) for name in ("loss", "reconstruction", "kl", "elbo")
+        }
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        return list(self.trackers.values())
+
+    def call(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """Logits of a reconstruction through one sample ``z ~ q(z|x)``; ``(N, *data_shape)``."""
+        mean, log_var = self.encoder(x, training=training)
+        return self.decoder(reparameterize(mean, log_var, self.noise_seed), training=training)
+
+    def build_state(self) -> None:
+        """Create every variable (networks and optimizer) so a checkpoint can restore them."""
+        self.encoder.build((None, *self.data_shape))
+        self.decoder.build((None, self.latent_dim))
+        self.optimizer.build(self.encoder.trainable_variables + self.decoder.trainable_variables)
+
+    def _record(self, logs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        for name, value in logs.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, data: object) -> dict[str, tf.Tensor]:
+        logs = vae_train_step(
+            self.encoder, self.decoder, self.optimizer, _images(data), self.noise_seed, self.beta
+        )
+        return self._record(logs)
+
+    def test_step(self, data: object) -> dict[str, tf.Tensor]:
+        terms = vae_loss_terms(self.encoder, self.decoder, _images(data), self.noise_seed, self.beta)
+        return self._record({"loss": -tf.reduce_mean(terms["elbo_beta"]), **_batch_means(terms)})
+
+    def _check_images(self, x: object, what: str = "images") -> np.ndarray:
+        return check_batch(x, self.data_shape, (0.0, 1.0), what=what, fix=UNIT_INTERVAL_FIX)
+
+    def fit(self, x=None, *args, **kwargs):
+        """``keras.Model.fit`` after checking numpy data: shape ``(N, *data_shape)``, values in [0, 1]."""
+        if isinstance(x, np.ndarray):
+            x = self._check_images(x)
+        if isinstance(kwargs.get("validation_data"), np.ndarray):
+            kwargs["validation_data"] = self._check_images(
+                kwargs["validation_data"], what="validation images"
+            )
+        return super().fit(x, *args, **kwargs)
+
+    def evaluate(self, x=None, *args, **kwargs):
+        """``keras.Model.evaluate`` after the same checks as :meth:`fit`."""
+        if isinstance(x, np.ndarray):
+            x = self._check_images(x)
+        return super().evaluate(x, *args, **kwargs)
+
+    def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(mean, log_var)`` of ``q(z|x)`` for images ``(N, *data_shape)``; each ``(N, latent_dim)``."""
+        mean, log_var = self.encoder(self._check_images(x), training=False)
+        return keras.ops.convert_to_numpy(mean), keras.ops.convert_to_numpy(log_var)
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """Pixel probabilities ``sigmoid(decoder(z))`` for ``z`` of shape ``(N, latent_dim)``."""
+        z = check_batch(z, (self.latent_dim,), what="z")
+        return keras.ops.convert_to_numpy(tf.sigmoid(self.decoder(z, training=False)))
+
+    def reconstruct(self, x: np.ndarray) -> np.ndarray:
+        """Pixel probabilities decoded from the posterior mean of ``q(z|x)``; ``(N, *data_shape)``."""
+        return self.decode(self.encode(x)[0])
+
+    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
+        """Pixel probabilities of ``n`` samples, ``z ~ N(0, I)``; numpy ``(n, *data_shape)``."""
+        n = check_positive_int(n, "n")
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
+        return self.decode(z)
