@@ -49,5 +49,9 @@ sync: $(STAMP)
 student: $(STAMP)
 	$(BIN)/python tools/make_student_version.py book student
 
+# Speed and memory of the chapters' models: a table, not a test (the machine is noisy).
+bench: $(STAMP)
+	$(BIN)/python tools/bench.py
+
 clean:
 	rm -rf _build student

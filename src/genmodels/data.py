@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,8 @@ FASHION_MNIST_CLASSES: tuple[str, ...] = (
 )
 
 ENV_VAR = "GENMODELS_FASHION_MNIST"
-KERAS_CACHE = Path.home() / ".keras" / "datasets" / "fashion-mnist"
+# Keras downloads into $KERAS_HOME/datasets when KERAS_HOME is set, else ~/.keras/datasets.
+KERAS_CACHE = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets" / "fashion-mnist"
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 _FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -75,13 +77,18 @@ def _how_to_get_fashion_mnist(tried: list[str], download_error: str | None) -> s
 
 def _read_idx(path: Path, expected_dims: int) -> np.ndarray:
     """Read a gzipped IDX file (the MNIST format) into a uint8 array."""
-    with gzip.open(path, "rb") as handle:
-        raw = handle.read()
+    try:
+        with gzip.open(path, "rb") as handle:
+            raw = handle.read()
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:  # a cut-off or damaged download
+        raise ValueError(f"{path} is not a complete gzip file (corrupt download?): {error}") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ValueError(f"{path} is not an unsigned-byte IDX file (corrupt download?)")
     dims = raw[3]
     if dims != expected_dims:
         raise ValueError(f"{path} has {dims} dimensions, expected {expected_dims}")
+    if len(raw) < 4 + 4 * dims:
+        raise ValueError(f"{path} is truncated: its header is cut off")
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims))
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims)
     if data.size != int(np.prod(shape)):
