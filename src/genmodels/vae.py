@@ -94,8 +94,7 @@ def check_vae_networks(encoder: keras.Model, decoder: keras.Model) -> tuple[int,
     mean_shape, log_var_shape = (tuple(t.shape[1:]) for t in encoder.outputs)
     if len(mean_shape) != 1 or mean_shape != log_var_shape:
         raise ValueError(
-            f"mean and log_var must both have shape (None, latent_dim), got {mean_shape} "
-            f"and {log_var_shape}"
+            f"mean and log_var must both have shape (None, latent_dim), got {mean_shape} and {log_var_shape}"
         )
     data_shape = tuple(encoder.inputs[0].shape[1:])
     if len(decoder.inputs) != 1 or len(decoder.outputs) != 1:
