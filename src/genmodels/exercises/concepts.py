@@ -1,0 +1,160 @@
+"""Checks for the exercises of the chapter "Core concepts".
+
+Every check returns a :class:`~genmodels.exercises.core.CheckResult`; none raises on a wrong
+answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy import special, stats
+
+from genmodels.exercises.core import CheckResult, check_function, describe_error
+
+
+def _reference_posterior(x: np.ndarray, priors: np.ndarray, means: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """p(y = k | x) for Gaussian classes N(means[k], cov) with prior priors[k], via logsumexp."""
+    x, means = np.atleast_2d(x), np.atleast_2d(means)
+    precision = np.linalg.inv(cov)
+    diff = x[:, None, :] - means[None, :, :]
+    log_joint = -0.5 * np.einsum("nki,ij,nkj->nk", diff, precision, diff) + np.log(priors)
+    return np.exp(log_joint - special.logsumexp(log_joint, axis=1, keepdims=True))
+
+
+def check_posterior(function: Callable[..., Any] | None) -> CheckResult:
+    """Exercise 1: ``function(x, priors, means, cov)`` -> ``p(y = k | x)``, shape ``(N, K)``, for
+    K Gaussian classes sharing one covariance."""
+    rng = np.random.default_rng(5)
+    two = (np.array([0.6, 0.4]), np.array([[-1.0, 0.0], [1.0, 0.5]]), np.array([[1.0, 0.3], [0.3, 0.5]]))
+    three = (
+        np.array([0.2, 0.5, 0.3]),
+        np.array([[0.0, 2.0], [-2.0, -1.0], [2.0, -1.0]]),
+        np.array([[0.8, 0.0], [0.0, 0.8]]),
+    )
+    far = np.array([[40.0, -35.0], [-60.0, 10.0]])  # exp(log-density) underflows to 0 here
+    cases = []
+    for x, params in [
+        (rng.normal(size=(6, 2)), two),
+        (rng.normal(scale=2.0, size=(8, 2)), three),
+        (far, two),
+    ]:
+        cases.append(((x, *params), _reference_posterior(x, *params)))
+    return check_function(
+        "posterior of a Gaussian class model",
+        function,
+        cases,
+        rtol=1e-6,
+        atol=1e-9,
+        hint="p(y=k|x) = π_k N(x; μ_k, Σ) / Σ_j π_j N(x; μ_j, Σ). Compute log π_k + log N(x; μ_k, Σ) "
+        "for every class and normalise with scipy.special.logsumexp (or softmax): in case 3 the "
+        "densities themselves are 0.0 in floating point, and 0/0 is NaN.",
+    )
+
+
+def _reference_gaussian_kl(m1: float, s1: float, m2: float, s2: float) -> float:
+    return float(np.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - 0.5)
+
+
+def check_gaussian_kl(function: Callable[[float, float, float, float], Any] | None) -> CheckResult:
+    """Exercise 2: ``function(m1, s1, m2, s2)`` -> ``KL(N(m1, s1²) || N(m2, s2²))`` in closed form."""
+    params = [
+        (0.0, 1.0, 0.0, 1.0),
+        (0.0, 1.0, 1.0, 1.0),
+        (1.0, 0.5, -1.0, 2.0),
+        (-1.0, 2.0, 1.0, 0.5),
+        (3.0, 0.1, 3.0, 1.0),
+    ]
+    cases = [(p, _reference_gaussian_kl(*p)) for p in params]
+    return check_function(
+        "KL between two Gaussians",
+        function,
+        cases,
+        rtol=1e-8,
+        atol=1e-10,
+        hint="KL(p||q) = E_p[log p - log q]; with log N(x; m, s²) = -(x-m)²/(2s²) - log s - ½ log 2π "
+        "and E_p[(x - m2)²] = s1² + (m1 - m2)², you get log(s2/s1) + (s1² + (m1-m2)²)/(2 s2²) - ½. "
+        "It is not symmetric: cases 3 and 4 swap p and q.",
+    )
+
+
+def _reference_moment_match(weights, means, stds) -> np.ndarray:
+    w, m, s = (np.asarray(v, dtype=float) for v in (weights, means, stds))
+    mean = np.sum(w * m)
+    return np.array([mean, np.sqrt(np.sum(w * (s**2 + m**2)) - mean**2)])
+
+
+def check_forward_kl_fit(function: Callable[..., Any] | None) -> CheckResult:
+    """Exercise 3: ``function(weights, means, stds)`` -> ``(m, s)`` of the Gaussian that minimises
+    ``KL(p || N(m, s²))`` for the 1-D Gaussian mixture ``p``."""
+    mixtures = [
+        ([0.5, 0.5], [-2.0, 2.0], [0.5, 0.5]),
+        ([1.0], [0.7], [1.3]),
+        ([0.2, 0.3, 0.5], [-4.0, 0.0, 3.0], [0.3, 1.0, 0.6]),
+    ]
+    cases = [
+        ((np.array(w), np.array(m), np.array(s)), _reference_moment_match(w, m, s)) for w, m, s in mixtures
+    ]
+    return check_function(
+        "forward-KL Gaussian fit",
+        function,
+        cases,
+        rtol=1e-8,
+        atol=1e-10,
+        hint="minimising KL(p||q) over Gaussians q matches the moments: m = E_p[x] and s² = Var_p[x]. "
+        "For a mixture, E[x] = Σ w_k μ_k and E[x²] = Σ w_k (s_k² + μ_k²); return (m, s) with s the "
+        "standard deviation, not the variance.",
+    )
+
+
+def check_logistic_generator(function: Callable[[np.ndarray], Any] | None) -> CheckResult:
+    """Exercise 4: a deterministic ``G`` with ``G(z) ~ Logistic(0, 1)`` when ``z ~ N(0, 1)``."""
+    name = "a generator for the logistic distribution"
+    if function is None or function is Ellipsis:
+        return CheckResult(name, False, "not answered yet: define the function first.")
+    if not callable(function):
+        return CheckResult(name, False, f"expected a function, got {type(function).__name__}.")
+    n = 20_000
+    z = np.random.default_rng(2024).standard_normal(n)
+    extreme = np.array([-9.0, -6.0, 0.0, 6.0, 9.0])
+    try:
+        with np.errstate(all="ignore"):
+            x = np.asarray(function(z.copy()), dtype=np.float64)
+            x_again = np.asarray(function(z.copy()), dtype=np.float64)
+            x_extreme = np.asarray(function(extreme.copy()), dtype=np.float64)
+    except NotImplementedError:
+        return CheckResult(name, False, "not answered yet: the function still raises NotImplementedError.")
+    except Exception as error:
+        return CheckResult(name, False, f"calling G(z) raised {describe_error(error)}.")
+    if x.shape != z.shape:
+        return CheckResult(
+            name, False, f"G should map z of shape {z.shape} to x of the same shape, got {x.shape}."
+        )
+    if not np.array_equal(x, x_again, equal_nan=True):
+        return CheckResult(
+            name,
+            False,
+            "G(z) gave different outputs for the same z: a generator is a deterministic function; "
+            "all the randomness must come from z.",
+        )
+    hint = (
+        "push z through the normal CDF Φ to get u ~ Uniform(0, 1), then through the logistic "
+        "quantile function log(u / (1 - u)). For |z| = 9, Φ(z) rounds to 1 and 1 - u to 0: use "
+        "scipy.special.log_ndtr, log u - log(1 - u) = log_ndtr(z) - log_ndtr(-z)."
+    )
+    if not np.all(np.isfinite(x_extreme)):
+        return CheckResult(name, False, f"G(±6) or G(±9) is not finite. Hint: {hint}")
+    statistic = float(stats.kstest(x, stats.logistic.cdf).statistic)
+    critical = 1.63 / np.sqrt(n)  # Kolmogorov-Smirnov at the 1% level
+    if statistic > critical:
+        return CheckResult(
+            name,
+            False,
+            f"the samples do not follow Logistic(0, 1): the largest gap between their CDF and the "
+            f"logistic CDF is {statistic:.4f} (a correct G stays below {critical:.4f}). Hint: {hint}",
+        )
+    return CheckResult(
+        name, True, f"passed: deterministic, and the KS distance is {statistic:.4f} < {critical:.4f}."
+    )
