@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from genmodels.exercises.core import CheckResult, check_function, describe_error
+from genmodels.exercises.core import CheckResult, check_function, describe_error, not_a_function
 
 # Markov (1913): 20,000 letters of Eugene Onegin; 8,638 vowels, of which 1,104 are followed
 # by a vowel; 11,362 consonants, of which 3,827 are followed by a consonant.
@@ -70,10 +70,8 @@ def check_metropolis(function: Callable[..., Any] | None) -> CheckResult:
     """Exercise 2: ``function(log_density, x0, n_steps, step_size, rng)`` -> ``n_steps`` samples of
     a random-walk Metropolis chain targeting the (unnormalised) ``exp(log_density)``."""
     name = "Metropolis sampler"
-    if function is None or function is Ellipsis:
-        return CheckResult(name, False, "not answered yet: define the function first.")
-    if not callable(function):
-        return CheckResult(name, False, f"expected a function, got {type(function).__name__}.")
+    if (feedback := not_a_function(name, function)) is not None:
+        return feedback
     n_steps, burn_in = 20_000, 1_000
     cases = [
         # target, x0, step, true mean, true std, description

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from genmodels.exercises.core import CheckResult, check_function, describe_error
+from genmodels.exercises.core import CheckResult, check_function, describe_error, not_a_function
 
 
 def _reference_posterior(x: np.ndarray, priors: np.ndarray, means: np.ndarray, cov: np.ndarray) -> np.ndarray:
@@ -112,10 +112,8 @@ def check_forward_kl_fit(function: Callable[..., Any] | None) -> CheckResult:
 def check_logistic_generator(function: Callable[[np.ndarray], Any] | None) -> CheckResult:
     """Exercise 4: a deterministic ``G`` with ``G(z) ~ Logistic(0, 1)`` when ``z ~ N(0, 1)``."""
     name = "a generator for the logistic distribution"
-    if function is None or function is Ellipsis:
-        return CheckResult(name, False, "not answered yet: define the function first.")
-    if not callable(function):
-        return CheckResult(name, False, f"expected a function, got {type(function).__name__}.")
+    if (feedback := not_a_function(name, function)) is not None:
+        return feedback
     n = 20_000
     z = np.random.default_rng(2024).standard_normal(n)
     extreme = np.array([-9.0, -6.0, 0.0, 6.0, 9.0])

@@ -38,6 +38,17 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__
 
 
+def not_a_function(name: str, function: object) -> CheckResult | None:
+    """The feedback for an answer that is missing or not callable; None when it is a function."""
+    if function is None or function is Ellipsis:
+        return CheckResult(name, False, "not answered yet: define the function first.")
+    if not callable(function):
+        return CheckResult(
+            name, False, f"expected a function, got {type(function).__name__}; pass it without ()."
+        )
+    return None
+
+
 def _as_array(value: Any) -> np.ndarray | None:
     """``value`` as a float array (tensors included), or None when it is not numeric."""
     if hasattr(value, "numpy") and callable(value.numpy):
@@ -95,12 +106,8 @@ def check_function(
     An exception inside the reader's function becomes feedback (its type, message and the
     line of the reader's code where it happened), never a bare traceback.
     """
-    if function is None or function is Ellipsis:
-        return CheckResult(name, False, "not answered yet: define the function first.")
-    if not callable(function):
-        return CheckResult(
-            name, False, f"expected a function, got {type(function).__name__}; pass it without ()."
-        )
+    if (feedback := not_a_function(name, function)) is not None:
+        return feedback
     suffix = f" Hint: {hint}" if hint else ""
     for number, (args, expected) in enumerate(cases, start=1):
         try:

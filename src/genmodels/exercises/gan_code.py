@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from genmodels.exercises.core import CheckResult, check_function, describe_error
+from genmodels.exercises.core import CheckResult, check_function, describe_error, not_a_function
 
 
 def _reference_d_loss(real_logits: np.ndarray, fake_logits: np.ndarray) -> float:
@@ -41,10 +41,8 @@ def check_article_generator_fix(builder: Callable[[int], Any] | None) -> CheckRe
     """Exercise 2: ``builder(z_dim)`` -> a Keras generator whose output the article's
     discriminator (784-vectors in [0, 1]) accepts."""
     name = "fixed article generator"
-    if builder is None or builder is Ellipsis:
-        return CheckResult(name, False, "not answered yet: define build_generator_fixed first.")
-    if not callable(builder):
-        return CheckResult(name, False, f"expected a function, got {type(builder).__name__}.")
+    if (feedback := not_a_function(name, builder)) is not None:
+        return feedback
     try:
         model = builder(100)
         z = np.random.default_rng(0).normal(size=(5, 100)).astype(np.float32)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
-from genmodels.exercises.core import CheckResult, _as_array, check_function, describe_error
+from genmodels.exercises.core import CheckResult, _as_array, check_function, describe_error, not_a_function
 
 
 def _named_mistake(
@@ -105,10 +105,8 @@ def check_ppca_posterior(
 ) -> CheckResult:
     """Exercise: ``function(x, W, b, sigma)`` -> ``(mean (k,), cov (k, k))`` of ``p(z|x)``."""
     name = "PPCA posterior"
-    if function is None or function is Ellipsis:
-        return CheckResult(name, False, "not answered yet: define the function first.")
-    if not callable(function):
-        return CheckResult(name, False, f"expected a function, got {type(function).__name__}.")
+    if (feedback := not_a_function(name, function)) is not None:
+        return feedback
     rng = np.random.default_rng(22)
     inputs = []
     for d, k, sigma in ((3, 1, 0.5), (5, 2, 0.8), (4, 3, 1.5)):
