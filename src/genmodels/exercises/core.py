@@ -49,6 +49,25 @@ def not_a_function(name: str, function: object) -> CheckResult | None:
     return None
 
 
+def call_answer(
+    name: str, function: Callable[..., Any], args: Sequence[Any], case: int, hint: str = ""
+) -> tuple[Any, CheckResult | None]:
+    """Call the reader's ``function(*args)``: ``(answer, None)``, or ``(None, feedback)`` when it
+    raises (the exception's type, message and the reader's line that raised it)."""
+    try:
+        return function(*args), None
+    except NotImplementedError:
+        return None, CheckResult(
+            name, False, "not answered yet: the function still raises NotImplementedError."
+        )
+    except Exception as error:
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        code = (frame.line or "").strip()
+        where = f" (line {frame.lineno}: `{code}`)" if code else f" (line {frame.lineno})"
+        suffix = f" Hint: {hint}" if hint else ""
+        return None, CheckResult(name, False, f"case {case} raised {describe_error(error)}{where}.{suffix}")
+
+
 def _as_array(value: Any) -> np.ndarray | None:
     """``value`` as a float array (tensors included), or None when it is not numeric."""
     if hasattr(value, "numpy") and callable(value.numpy):
@@ -110,17 +129,9 @@ def check_function(
         return feedback
     suffix = f" Hint: {hint}" if hint else ""
     for number, (args, expected) in enumerate(cases, start=1):
-        try:
-            answer = function(*args)
-        except NotImplementedError:
-            return CheckResult(
-                name, False, "not answered yet: the function still raises NotImplementedError."
-            )
-        except Exception as error:
-            frame = traceback.extract_tb(error.__traceback__)[-1]
-            code = (frame.line or "").strip()
-            where = f" (line {frame.lineno}: `{code}`)" if code else f" (line {frame.lineno})"
-            return CheckResult(name, False, f"case {number} raised {describe_error(error)}{where}.{suffix}")
+        answer, feedback = call_answer(name, function, args, number, hint)
+        if feedback is not None:
+            return feedback
         problem = _compare(answer, expected, rtol, atol)
         if problem is not None:
             return CheckResult(name, False, f"case {number}: {problem}.{suffix}")
