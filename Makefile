@@ -42,7 +42,8 @@ unit: $(STAMP)
 
 # Pair every chapter's .md (the source) with its .ipynb (what Colab opens), outputs stripped.
 sync: $(STAMP)
-	$(BIN)/jupytext --sync book/[0-9]*.md
+	$(BIN)/jupytext --sync $$(grep -l '^jupytext:' book/*.md)
+	touch book/*.ipynb
 	$(BIN)/python tools/strip_outputs.py book/*.ipynb
 
 # Student versions of the chapters, without solutions: student/NN_name.ipynb
