@@ -116,6 +116,7 @@ def test_fit_resumable_resumes(tmp_path, make_ring_gan, capsys):
     history, start = training.fit_resumable(model, POINTS, 2, tmp_path, batch_size=256)
     assert start == 0 and history.epoch == [0, 1]
     assert int(model.g_optimizer.iterations.numpy()) == 8
+    first_losses = history.history["d_loss"]
     after_two = weights(model)
 
     # A new session: the same architecture, freshly built, pointed at the same folder.
@@ -123,6 +124,8 @@ def test_fit_resumable_resumes(tmp_path, make_ring_gan, capsys):
     history, start = training.fit_resumable(model, POINTS, 3, tmp_path, batch_size=256)
     assert start == 2 and history.epoch == [2]  # one more epoch, not three
     assert len(history.history["d_loss"]) == 1
+    saved = training.load_history(tmp_path)  # the loss curve survives the resume
+    assert saved["d_loss"] == pytest.approx([*first_losses, history.history["d_loss"][0]])
     assert int(model.g_optimizer.iterations.numpy()) == 12  # 8 restored + 4 new
     assert differs(weights(model), after_two)
     after_three = weights(model)

@@ -8,6 +8,7 @@ mounted Google Drive (``GENMODELS_CHECKPOINT_DIR``) so that it outlives the runt
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
@@ -120,16 +121,41 @@ class TrainingCheckpoint:
         return int(self.epoch.numpy())
 
 
+HISTORY_FILE = "history.json"
+
+
+def load_history(directory: str | os.PathLike) -> dict[str, list[float]]:
+    """Per-epoch metrics of every epoch saved in ``directory``, across resumed runs.
+
+    Returns ``{metric: [value of epoch 1, epoch 2, ...]}``; empty when nothing was saved.
+    """
+    path = Path(directory) / HISTORY_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 class CheckpointEachEpoch(keras.callbacks.Callback):
-    """Saves a :class:`TrainingCheckpoint` after each epoch whose losses are all finite."""
+    """Saves a :class:`TrainingCheckpoint` after each epoch whose losses are all finite.
+
+    The epoch's metrics go to ``history.json`` beside the checkpoint (see
+    :func:`load_history`), so a resumed run still has the loss curve of the epochs before it.
+    """
 
     def __init__(self, checkpoint: TrainingCheckpoint):
         super().__init__()
         self.checkpoint = checkpoint
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if all(np.isfinite(v) for v in (logs or {}).values()):
-            self.checkpoint.save(epoch + 1)
+        logs = logs or {}
+        if not all(np.isfinite(v) for v in logs.values()):
+            return
+        self.checkpoint.save(epoch + 1)
+        history = load_history(self.checkpoint.directory)
+        for key, value in logs.items():
+            # Keep the epochs before this one only: a resumed run overwrites what came after.
+            history[key] = [*history.get(key, [])[:epoch], float(value)]
+        path = self.checkpoint.directory / HISTORY_FILE
+        path.with_suffix(".tmp").write_text(json.dumps(history))
+        path.with_suffix(".tmp").replace(path)
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
