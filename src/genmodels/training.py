@@ -101,6 +101,7 @@ class TrainingCheckpoint:
         path = path or self.latest
         if path is None:
             return 0
+        status = None
         try:
             status = self._checkpoint.restore(path)
             status.assert_existing_objects_matched()
@@ -118,6 +119,11 @@ class TrainingCheckpoint:
                 f"checkpoint {path} is corrupt or incomplete ({first}). Delete the folder "
                 f"{self.directory} to start again, or restore an older checkpoint."
             ) from None
+        finally:
+            # Whatever the checkpoint holds beyond this model (e.g. the manager's save counter)
+            # was checked above or reported as an error: no "unrestored values" log at exit.
+            if status is not None:
+                status.expect_partial()
         return int(self.epoch.numpy())
 
 
