@@ -8,7 +8,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export PYTHONHASHSEED := 0
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: install book test unit lint sync student bench clean
+.PHONY: install book test unit lint format sync student bench clean
+CHAPTERS = $(shell grep -l '^jupytext:' book/*.md)
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,16 +26,24 @@ book: $(STAMP)
 	rm -rf _build/checkpoints
 	GENMODELS_CHECKPOINT_DIR=$(abspath _build/checkpoints) $(BIN)/jupyter-book build . $(JB_FLAGS)
 
+# The chapters' code is linted through their notebooks (same code cells as the .md sources).
 lint: $(STAMP)
-	$(BIN)/ruff check src tests tools
-	$(BIN)/ruff format --check src tests tools
+	$(BIN)/ruff check src tests tools book/*.ipynb
+	$(BIN)/ruff format --check src tests tools book/*.ipynb
+
+# Format the package and the chapters' code cells (in the .md sources), then re-sync the notebooks.
+format: $(STAMP)
+	$(BIN)/ruff format src tests tools
+	$(BIN)/jupytext --pipe "ruff format {}" $(CHAPTERS)
+	$(MAKE) sync
 
 # Every test: lint, the book built with warnings as errors, then one pytest run with the unit
 # tests, the structure tests, the browser tests of the built site and every chapter's .ipynb
-# executed by nbval (with its own empty checkpoint folder, so the notebooks train for real).
+# executed by nbval. nbval reuses the checkpoints the book build just wrote, so each chapter's
+# training runs once per test run: the notebooks take the resume path (tests/test_training.py
+# proves it restores the same model) and assert the same numbers as the built pages.
 test: lint book
-	rm -rf _build/test-checkpoints
-	GENMODELS_CHECKPOINT_DIR=$(abspath _build/test-checkpoints) $(BIN)/pytest --nbval-lax -p no:cacheprovider tests book
+	GENMODELS_CHECKPOINT_DIR=$(abspath _build/checkpoints) $(BIN)/pytest --nbval-lax -p no:cacheprovider tests book
 
 # Only the fast unit tests (no training, no site): for quick iterations.
 unit: $(STAMP)
@@ -42,7 +51,7 @@ unit: $(STAMP)
 
 # Pair every chapter's .md (the source) with its .ipynb (what Colab opens), outputs stripped.
 sync: $(STAMP)
-	$(BIN)/jupytext --sync $$(grep -l '^jupytext:' book/*.md)
+	$(BIN)/jupytext --sync $(CHAPTERS)
 	touch book/*.ipynb
 	$(BIN)/python tools/strip_outputs.py book/*.ipynb
 

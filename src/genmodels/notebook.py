@@ -1,0 +1,46 @@
+"""Helpers for the chapters' cells: show library code on the page, glue numbers into the prose.
+
+Both work in any Jupyter front end. ``glue`` uses ``myst_nb.glue`` when MyST-NB is installed
+(the book build), so ``{glue:text}`name``` in the prose shows the value; elsewhere (Colab,
+plain Jupyter) it only displays the value, since those front ends have no glue roles.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+
+def show(obj: Any) -> None:
+    """Display the source code of a function, class or method, syntax-highlighted.
+
+    Raises:
+        TypeError: ``obj`` has no Python source (a builtin, a number, ...).
+    """
+    from IPython.display import Code, display
+
+    try:
+        source = inspect.getsource(obj)
+    except (TypeError, OSError) as error:
+        raise TypeError(f"show() needs a Python function or class, got {type(obj).__name__}") from error
+    display(Code(source, language="python"))
+
+
+def glue(name: str, value: Any, display: bool = True) -> Any:
+    """Make ``value`` available to the prose as ``{glue:text}`name``` and return it.
+
+    With MyST-NB present the value is glued (and shown when ``display`` is true); without it
+    the value is shown when ``display`` is true, so a notebook runs the same everywhere.
+    """
+    if not name.isidentifier():
+        raise ValueError(f"glue name {name!r} must be a Python identifier (letters, digits, _)")
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        if display:
+            from IPython.display import display as ipython_display
+
+            ipython_display(value)
+        return value
+    myst_glue(name, value, display=display)
+    return value
