@@ -276,3 +276,16 @@ def test_gan_learns_the_ring(make_ring_gan):
     assert trained.modes >= 4, str(trained)
     assert trained.high_quality >= 0.3, str(trained)
     assert trained.high_quality > untrained.high_quality + 0.25, (str(untrained), str(trained))
+
+
+def _ring_dataset() -> tf.data.Dataset:
+    return tf.data.Dataset.from_tensor_slices(data.ring(64, np.random.default_rng(0))).batch(32)
+
+
+def test_gan_fit_on_a_dataset_does_not_warn_about_shuffle(make_ring_gan, recwarn):
+    model = make_ring_gan()
+    model.fit(_ring_dataset(), epochs=1, verbose=0)
+    assert not [w for w in recwarn if "shuffle" in str(w.message)], [str(w.message) for w in recwarn]
+    # The check can fail: asking Keras to shuffle a Dataset explicitly still warns.
+    with pytest.warns(UserWarning, match="shuffle=True"):
+        model.fit(_ring_dataset(), epochs=1, verbose=0, shuffle=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from genmodels import data, gan, training
 from genmodels.training import CheckpointError, TrainingDivergedError
@@ -234,3 +235,15 @@ def test_huge_learning_rate_diverges_a_gan(tmp_path, make_ring_gan):
     model = make_ring_gan(seed=0, lr=1e10)
     with pytest.raises(TrainingDivergedError, match="learning rate too high"):
         training.fit_resumable(model, POINTS, 3, tmp_path, batch_size=256)
+
+
+def test_fit_resumable_on_a_dataset_does_not_warn_about_shuffle(tmp_path, make_ring_gan, recwarn):
+    points = tf.data.Dataset.from_tensor_slices(POINTS).batch(256)
+    training.fit_resumable(make_ring_gan(), points, 1, tmp_path / "gan")
+    plain = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])  # not a GAN: no GAN.fit
+    plain.compile(optimizer="sgd", loss="mse")
+    pairs = tf.data.Dataset.from_tensor_slices((POINTS, POINTS[:, :1])).batch(256)
+    training.fit_resumable(plain, pairs, 1, tmp_path / "plain")
+    assert not [w for w in recwarn if "shuffle" in str(w.message)], [str(w.message) for w in recwarn]
+    with pytest.warns(UserWarning, match="shuffle=True"):  # the check can fail
+        training.fit_resumable(plain, pairs, 2, tmp_path / "plain", shuffle=True)

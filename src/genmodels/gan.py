@@ -97,8 +97,9 @@ def build_dcgan_generator(latent_dim: int = 64, base_channels: int = 128) -> ker
 
     ``(N, latent_dim) -> (N, 28, 28, 1)`` in ``[-1, 1]``: a dense layer to 7x7xC, then two
     stride-2 4x4 transposed convolutions (7 -> 14 -> 28), batch norm and ReLU between,
-    ``tanh`` at the end. 4x4 kernels with stride 2 avoid the uneven overlap behind
-    checkerboard artefacts that 5x5 kernels show (Odena et al. 2016).
+    ``tanh`` at the end. A 4x4 kernel with stride 2 overlaps evenly (the kernel size is a
+    multiple of the stride), which reduces the checkerboard artefacts of uneven overlap,
+    e.g. 5x5 kernels with stride 2 (Odena et al. 2016); it does not rule them out.
     """
     latent_dim = check_positive_int(latent_dim, "latent_dim")
     c = check_positive_int(base_channels, "base_channels")
@@ -169,7 +170,10 @@ def gan_train_step(
     seed: keras.random.SeedGenerator | None = None,
     generator_loss: Callable[[tf.Tensor], tf.Tensor] = generator_loss_non_saturating,
 ) -> dict[str, tf.Tensor]:
-    """One simultaneous-game step: a discriminator update, then a generator update.
+    """One alternating step of the game: a discriminator update, then a generator update.
+
+    The updates alternate, they are not simultaneous: the generator's step is taken
+    against the discriminator that has just been updated, with fresh noise.
 
     Args:
         real: a batch of real data, shape ``(N, *data_shape)``.
@@ -183,7 +187,7 @@ def gan_train_step(
     batch = tf.shape(real)[0]
     z = keras.random.normal((batch, latent_dim), seed=seed)
     with tf.GradientTape() as d_tape:
-        fake = generator(z, training=True)  # the fake batch is made inside the tape
+        fake = generator(z, training=True)  # on this tape or not: D's gradient needs no path into G
         real_logits = discriminator(real, training=True)
         fake_logits = discriminator(fake, training=True)
         d_loss = discriminator_loss(real_logits, fake_logits)
@@ -192,8 +196,9 @@ def gan_train_step(
 
     z = keras.random.normal((batch, latent_dim), seed=seed)
     with tf.GradientTape() as g_tape:
+        # G(z) inside the generator's tape: its gradient flows back through D into G
         fake_logits_g = discriminator(generator(z, training=True), training=True)
-        g_loss = generator_loss(fake_logits_g)  # the generator's loss goes through D
+        g_loss = generator_loss(fake_logits_g)
     g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
     g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables, strict=True))
     return {
@@ -279,7 +284,11 @@ class GAN(keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def fit(self, x=None, *args, **kwargs):
-        """``keras.Model.fit`` after checking that numpy data has the generator's shape and range."""
+        """``keras.Model.fit`` after checking that numpy data has the generator's shape and range.
+
+        A ``tf.data.Dataset`` is used in its own order (``shuffle`` defaults to False for it:
+        shuffle the dataset with ``.shuffle(buffer)``).
+        """
         if isinstance(x, np.ndarray):
             fix = (
                 "Scale uint8 images with genmodels.data.to_tanh_range(images)."
@@ -294,6 +303,8 @@ class GAN(keras.Model):
                     f"the dataset yields batches of shape {tuple(spec.shape)}, the GAN expects "
                     f"(batch, {', '.join(map(str, self.data_shape))}); batch it with .batch(n)"
                 )
+            # A Dataset shuffles itself (.shuffle()); Keras' default shuffle=True would only warn.
+            kwargs.setdefault("shuffle", False)
         return super().fit(x, *args, **kwargs)
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:

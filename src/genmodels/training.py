@@ -223,6 +223,7 @@ def fit_resumable(
     Epochs already in the newest checkpoint are skipped, so running the same cell twice
     (or after a dropped session) continues instead of starting over. A NaN loss stops
     training with :class:`TrainingDivergedError` and the last good checkpoint restored.
+    ``fit_kwargs`` go to ``model.fit``; a ``tf.data.Dataset`` is read in its own order.
 
     Returns:
         ``(history, start_epoch)``: Keras' history of the epochs run now (None when the
@@ -242,5 +243,8 @@ def fit_resumable(
         *fit_kwargs.pop("callbacks", []),
     ]
     fit_kwargs.setdefault("verbose", 0)
+    if isinstance(data, tf.data.Dataset):
+        # A Dataset shuffles itself (.shuffle()); Keras' default shuffle=True would only warn.
+        fit_kwargs.setdefault("shuffle", False)
     history = model.fit(data, epochs=epochs, initial_epoch=start, callbacks=callbacks, **fit_kwargs)
     return history, start
