@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy import special
 
@@ -87,8 +89,35 @@ def test_model_kinds_check():
         checks.MODEL_KINDS, **{"random forest": "generative", "support vector machine": "generative"}
     )
     result = checks.check_model_kinds(article)
-    assert not result and "random forest" in result.message and "Hint" in result.message
+    assert not result and "Hint" in result.message and "2 of 11 wrong" in result.message
+    # the feedback never names an entry, so the exercise cannot be solved by elimination
+    for key in checks.MODEL_KINDS:
+        assert key not in result.message, key
+    assert "2 of the 8 you labelled 'generative'" in result.message
     assert not checks.check_model_kinds({"GAN": "generative"})
     assert not checks.check_model_kinds(dict(checks.MODEL_KINDS, GAN="deterministic"))
     assert not checks.check_model_kinds(["GAN"])
     assert special.logsumexp([0.0]) == 0.0  # scipy is importable where the checks run
+
+
+def fit_transition_matrix(states, n_states):
+    counts = np.zeros((n_states, n_states))
+    for a, b in itertools.pairwise(states):
+        counts[a, b] += 1
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def test_transition_fit_check():
+    result = checks.check_transition_fit(fit_transition_matrix)
+    assert result, result.message
+    assert "stationary vowel share" in result.message
+    transposed = checks.check_transition_fit(lambda s, n: fit_transition_matrix(s, n).T)
+    assert not transposed and "Hint" in transposed.message
+    raw_counts = checks.check_transition_fit(lambda s, n: fit_transition_matrix(s, n) * (len(s) - 1))
+    assert not raw_counts
+    # the stationary distribution instead of the transitions: a common confusion
+    marginal = checks.check_transition_fit(lambda s, n: np.tile(np.bincount(s, minlength=n) / len(s), (n, 1)))
+    assert not marginal
+    assert not checks.check_transition_fit(None)
+    wrong_shape = checks.check_transition_fit(lambda s, n: fit_transition_matrix(s, n)[0])
+    assert not wrong_shape and "shape" in wrong_shape.message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from scipy import special, stats
 
@@ -32,13 +34,13 @@ def test_posterior_check():
     )
 
 
-def test_gaussian_kl_check():
+def test_kl_normal_normal_check():
     def kl(m1, s1, m2, s2):
         return np.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - 0.5
 
-    assert checks.check_gaussian_kl(kl)
-    assert not checks.check_gaussian_kl(lambda m1, s1, m2, s2: kl(m2, s2, m1, s1))  # the reverse KL
-    assert not checks.check_gaussian_kl(lambda m1, s1, m2, s2: kl(m1, s1**2, m2, s2**2))  # variances
+    assert checks.check_kl_normal_normal(kl)
+    assert not checks.check_kl_normal_normal(lambda m1, s1, m2, s2: kl(m2, s2, m1, s1))  # the reverse KL
+    assert not checks.check_kl_normal_normal(lambda m1, s1, m2, s2: kl(m1, s1**2, m2, s2**2))  # variances
 
 
 def test_forward_kl_fit_check():
@@ -65,3 +67,38 @@ def test_logistic_generator_check():
     assert not random and "deterministic" in random.message
     assert not checks.check_logistic_generator(lambda z: z[:10])
     assert not checks.check_logistic_generator(None)
+
+
+def separate_fit(x, y):
+    priors, means, covs = [], [], []
+    for k in np.unique(y):
+        points = x[y == k]
+        centred = points - points.mean(axis=0)
+        priors.append(len(points) / len(x))
+        means.append(points.mean(axis=0))
+        covs.append(centred.T @ centred / len(points))
+    return np.array(priors), np.array(means), np.array(covs)
+
+
+def test_separate_covariances_check():
+    result = checks.check_separate_covariances(separate_fit)
+    assert result, result.message
+    # the message reports the better held-out likelihood of the changed model
+    separate, shared = (float(v) for v in re.findall(r"(-?\d+\.\d+) (?:nats )?with", result.message))
+    assert separate > shared
+
+    def unbiased(x, y):
+        priors, means, _ = separate_fit(x, y)
+        return priors, means, np.array([np.cov(x[y == k].T) for k in np.unique(y)])
+
+    def shared_covariance(x, y):
+        priors, means, covs = separate_fit(x, y)
+        pooled = np.tensordot(priors, covs, axes=1)
+        return priors, means, np.array([pooled, pooled])
+
+    for wrong in (unbiased, shared_covariance):
+        feedback = checks.check_separate_covariances(wrong)
+        assert not feedback and "Hint" in feedback.message, wrong.__name__
+    unpacking = checks.check_separate_covariances(lambda x, y: separate_fit(x, y)[:2])
+    assert not unpacking and "ValueError" in unpacking.message
+    assert not checks.check_separate_covariances(None)

@@ -20,6 +20,7 @@ from matplotlib.axes import Axes
 # family -> colour. "sampling tool" marks probability methods that are not generative models.
 FAMILIES: dict[str, str] = {
     "sampling tool": "#7f7f7f",
+    "latent variable (statistical)": "#17becf",
     "energy-based": "#8c564b",
     "latent variable (variational)": "#1f77b4",
     "adversarial (implicit)": "#d62728",
@@ -53,6 +54,11 @@ class Milestone:
 
 # fmt: off
 MILESTONES: tuple[Milestone, ...] = (
+    Milestone(1894, "Mixture of two Gaussians", ("pearson1894contributions",),
+              "Pearson: a two-component normal mixture fitted to crab measurements",
+              "latent variable (statistical)"),
+    Milestone(1904, "Factor analysis", ("spearman1904general",),
+              "Spearman: test scores explained by one hidden common factor", "latent variable (statistical)"),
     Milestone(1906, "Markov chains", ("markov1906extension",),
               "Markov: law of large numbers for dependent variables (chains of trials)", "sampling tool"),
     Milestone(1948, "n-gram text generation", ("shannon1948mathematical",),
@@ -63,12 +69,21 @@ MILESTONES: tuple[Milestone, ...] = (
               "Metropolis et al.: sample a Boltzmann distribution with a Markov chain", "sampling tool"),
     Milestone(1970, "Metropolis–Hastings", ("hastings1970monte",),
               "Hastings: asymmetric proposals; MCMC becomes a statistical tool", "sampling tool"),
+    Milestone(1970, "Hidden Markov model (Baum–Welch)", ("baum1970maximization",),
+              "Baum et al.: maximum likelihood for a Markov chain seen through noise",
+              "latent variable (statistical)"),
+    Milestone(1977, "EM algorithm", ("dempster1977em",),
+              "Dempster, Laird & Rubin: one fitting rule for every latent-variable model",
+              "latent variable (statistical)"),
     Milestone(1984, "Gibbs sampler", ("geman1984gibbs",),
               "Geman & Geman: update one variable at a time from its conditional", "sampling tool"),
     Milestone(1985, "Boltzmann machine", ("ackley1985boltzmann",),
               "Ackley, Hinton & Sejnowski: energy-based network with hidden units", "energy-based"),
     Milestone(1995, "Helmholtz machine", ("dayan1995helmholtz",),
               "Dayan et al.: generative net + recognition net (wake-sleep)", "latent variable (variational)"),
+    Milestone(1999, "Probabilistic PCA", ("tipping1999ppca",),
+              "Tipping & Bishop: PCA as a linear-Gaussian latent-variable model",
+              "latent variable (statistical)"),
     Milestone(2002, "Contrastive divergence", ("hinton2002cd",),
               "Hinton: a cheap learning rule for RBMs / products of experts", "energy-based"),
     Milestone(2006, "Deep belief net", ("hinton2006dbn",),
@@ -193,7 +208,7 @@ def draw_timeline(
     """One row per milestone (oldest at the top), a dot at its year coloured by family.
 
     The year axis is linear after ``compress_before`` and ``factor`` times compressed
-    before it, so that 1906-1980 (five entries) does not crowd out 2006-2021.
+    before it, so that 1894-1980 does not crowd out 2006-2021.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(7.2, 0.3 * len(milestones) + 1.0))
@@ -206,13 +221,13 @@ def draw_timeline(
                 [milestones[i].year for i in chosen], rows[chosen], s=45, color=colour, label=family, zorder=3
             )
     for row, m in zip(rows, milestones, strict=True):
-        ax.plot([1900, m.year], [row, row], color="0.88", lw=0.8, zorder=1)
+        ax.plot([1890, m.year], [row, row], color="0.88", lw=0.8, zorder=1)
     ax.set_yticks(rows, [f"{m.year}  {m.name}" for m in milestones], fontsize=9)
     ax.set_ylim(len(milestones) - 0.5, -0.5)
-    ticks = [1906, 1949, 1970, 1985, 1995, 2005, 2010, 2015, 2020]
+    ticks = [1894, 1949, 1977, 1995, 2005, 2010, 2015, 2020]
     ax.set_xticks(ticks, [str(t) for t in ticks], fontsize=7.5)
-    ax.set_xlim(1900, 2024)
-    ax.axvspan(1900, compress_before, color="0.96", zorder=0)
+    ax.set_xlim(1890, 2024)
+    ax.axvspan(1890, compress_before, color="0.96", zorder=0)
     ax.set_xlabel(f"year of first publication (axis compressed {factor:g}× before {compress_before:g})")
     ax.grid(axis="x", color="0.9", lw=0.6)
     ax.legend(loc="lower left", fontsize=8, frameon=True, title="family", title_fontsize=8)

@@ -172,12 +172,69 @@ def check_model_kinds(answer: Mapping[str, str] | None) -> CheckResult:
         return CheckResult(
             name, False, f"use only {sorted(allowed)}; check the entries for: {', '.join(invalid)}."
         )
-    wrong = [key for key in MODEL_KINDS if str(answer[key]).strip().lower() != MODEL_KINDS[key]]
+    given = {key: str(answer[key]).strip().lower() for key in MODEL_KINDS}
+    wrong = [key for key in MODEL_KINDS if given[key] != MODEL_KINDS[key]]
     if wrong:
-        first = wrong[0]
+        # Say how many labels of each kind are wrong, never which entries: the reader must
+        # think again about each entry, not eliminate the options the feedback names.
+        tallies = []
+        for label in ("generative", "discriminative", "sampling method"):
+            chosen = [key for key in MODEL_KINDS if given[key] == label]
+            mistaken = sum(key in wrong for key in chosen)
+            if mistaken:
+                tallies.append(f"{mistaken} of the {len(chosen)} you labelled {label!r}")
         return CheckResult(
             name,
             False,
-            f"{len(wrong)} of {len(MODEL_KINDS)} wrong: {', '.join(wrong)}. Hint for {first}: {_WHY[first]}.",
+            f"{len(wrong)} of {len(MODEL_KINDS)} wrong: {'; '.join(tallies)}. Hint: for each entry ask "
+            "(1) does it define a distribution of the inputs x that you could sample new x from, "
+            "(2) or does it only predict y from x, (3) or does it compute with a distribution "
+            "someone else wrote down, learning nothing from data?",
         )
     return CheckResult(name, True, f"all {len(MODEL_KINDS)} right.")
+
+
+def _reference_transition_matrix(states: np.ndarray, n_states: int) -> np.ndarray:
+    counts = np.zeros((n_states, n_states))
+    np.add.at(counts, (states[:-1], states[1:]), 1.0)
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def _simulate(P: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    states = np.empty(n, dtype=int)
+    states[0] = 0
+    for t in range(1, n):
+        states[t] = rng.choice(len(P), p=P[states[t - 1]])
+    return states
+
+
+def check_transition_fit(function: Callable[[np.ndarray, int], Any] | None) -> CheckResult:
+    """Exercise 4: ``function(states, n_states)`` -> the maximum-likelihood transition matrix of a
+    Markov chain fitted to one observed sequence of integer states ``0 .. n_states - 1``."""
+    name = "maximum-likelihood Markov chain"
+    if (feedback := not_a_function(name, function)) is not None:
+        return feedback
+    rng = np.random.default_rng(1913)
+    three = np.array([[0.1, 0.6, 0.3], [0.5, 0.25, 0.25], [0.2, 0.2, 0.6]])
+    sequences = [
+        (np.array([0, 0, 1, 0, 1, 1, 1, 0]), 2),
+        (_simulate(ONEGIN_TRANSITIONS, 20_000, rng), 2),
+        (_simulate(three, 5_000, rng), 3),
+    ]
+    hint = (
+        "count the pairs (state at t, state at t+1) over the whole sequence, then divide each "
+        "row of counts by its sum: P[i, j] is the fraction of the visits to i that were followed "
+        "by j. Every row must sum to 1."
+    )
+    cases = [((states.copy(), n), _reference_transition_matrix(states, n)) for states, n in sequences]
+    result = check_function(name, function, cases, rtol=1e-10, atol=1e-12, hint=hint)
+    if not result:
+        return result
+    fitted = np.asarray(function(sequences[1][0].copy(), 2), dtype=float)
+    vowel_share = float(_reference_stationary(fitted)[0])
+    return CheckResult(
+        name,
+        True,
+        f"passed all {len(cases)} cases; the chain fitted to 20,000 letters generated from Markov's "
+        f"counts has a stationary vowel share of {vowel_share:.4f} (Markov counted {8638 / 20000:.4f}).",
+    )

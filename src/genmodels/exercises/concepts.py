@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
+from genmodels import densities
 from genmodels.exercises.core import CheckResult, check_function, describe_error, not_a_function
 
 
@@ -54,11 +55,7 @@ def check_posterior(function: Callable[..., Any] | None) -> CheckResult:
     )
 
 
-def _reference_gaussian_kl(m1: float, s1: float, m2: float, s2: float) -> float:
-    return float(np.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - 0.5)
-
-
-def check_gaussian_kl(function: Callable[[float, float, float, float], Any] | None) -> CheckResult:
+def check_kl_normal_normal(function: Callable[[float, float, float, float], Any] | None) -> CheckResult:
     """Exercise 2: ``function(m1, s1, m2, s2)`` -> ``KL(N(m1, s1²) || N(m2, s2²))`` in closed form."""
     params = [
         (0.0, 1.0, 0.0, 1.0),
@@ -67,7 +64,7 @@ def check_gaussian_kl(function: Callable[[float, float, float, float], Any] | No
         (-1.0, 2.0, 1.0, 0.5),
         (3.0, 0.1, 3.0, 1.0),
     ]
-    cases = [(p, _reference_gaussian_kl(*p)) for p in params]
+    cases = [(p, densities.kl_normal_normal(*p)) for p in params]
     return check_function(
         "KL between two Gaussians",
         function,
@@ -155,4 +152,68 @@ def check_logistic_generator(function: Callable[[np.ndarray], Any] | None) -> Ch
         )
     return CheckResult(
         name, True, f"passed: deterministic, and the KS distance is {statistic:.4f} < {critical:.4f}."
+    )
+
+
+def _gaussian_classes_log_likelihood(x: np.ndarray, y: np.ndarray, priors, means, covs) -> float:
+    """Average ``log p(x, y)`` of labelled points under Gaussian classes, one covariance per class."""
+    total = 0.0
+    for k in range(len(priors)):
+        chosen = x[y == k]
+        total += np.sum(np.log(priors[k]) + stats.multivariate_normal(means[k], covs[k]).logpdf(chosen))
+    return float(total / len(x))
+
+
+def _reference_separate_fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    classes = np.arange(y.max() + 1)
+    priors = np.array([np.mean(y == k) for k in classes])
+    means = np.array([x[y == k].mean(axis=0) for k in classes])
+    covs = np.array([np.cov(x[y == k].T, bias=True) for k in classes])
+    return priors, means, covs
+
+
+def _sample_unequal_classes(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two classes whose covariances differ (a wide, tilted one and a narrow one)."""
+    y = (rng.random(n) < 0.45).astype(int)
+    chol = [np.linalg.cholesky(np.array([[2.0, 1.2], [1.2, 1.5]])), np.linalg.cholesky(0.15 * np.eye(2))]
+    means = np.array([[0.0, 0.0], [1.5, -0.5]])
+    noise = rng.standard_normal((n, 2))
+    x = np.where(y[:, None] == 0, noise @ chol[0].T, noise @ chol[1].T) + means[y]
+    return x, y
+
+
+def check_separate_covariances(function: Callable[[np.ndarray, np.ndarray], Any] | None) -> CheckResult:
+    """Exercise 5: ``function(x, y)`` -> ``(priors, means, covs)``, the maximum-likelihood fit of
+    Gaussian classes with one covariance per class (``covs`` of shape ``(K, d, d)``)."""
+    name = "Gaussian classes with their own covariances"
+    if (feedback := not_a_function(name, function)) is not None:
+        return feedback
+    rng = np.random.default_rng(42)
+    x_train, y_train = _sample_unequal_classes(600, rng)
+    x_test, y_test = _sample_unequal_classes(20_000, rng)
+    hint = (
+        "fit each class on its own points: its frequency, its mean, and its covariance with 1/N_k "
+        "(np.cov(points.T, bias=True), or centred.T @ centred / N_k); stack the K covariances "
+        "into an array of shape (K, d, d)."
+    )
+    reference = _reference_separate_fit(x_train, y_train)
+    cases = [((x_train.copy(), y_train.copy()), np.concatenate([r.ravel() for r in reference]))]
+
+    def flattened(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        priors, means, covs = function(x, y)
+        return np.concatenate([np.ravel(v) for v in (priors, means, covs)])
+
+    result = check_function(name, flattened, cases, rtol=1e-8, atol=1e-10, hint=hint)
+    if not result:
+        return result
+    shared_cov = sum(
+        reference[0][k] * reference[2][k] for k in range(len(reference[0]))
+    )  # the pooled covariance: the chapter's model
+    separate = _gaussian_classes_log_likelihood(x_test, y_test, *reference)
+    shared = _gaussian_classes_log_likelihood(x_test, y_test, reference[0], reference[1], [shared_cov] * 2)
+    return CheckResult(
+        name,
+        True,
+        f"passed: on 20,000 test points the average log p(x, y) is {separate:.3f} nats with one "
+        f"covariance per class, {shared:.3f} with the shared one.",
     )
