@@ -166,6 +166,9 @@ def check_model_kinds(answer: Mapping[str, str] | None) -> CheckResult:
     missing = [key for key in MODEL_KINDS if key not in answer]
     if missing:
         return CheckResult(name, False, f"missing entries: {', '.join(missing)}.")
+    unanswered = sum(answer[key] is Ellipsis or answer[key] is None for key in MODEL_KINDS)
+    if unanswered:
+        return CheckResult(name, False, f"not answered yet: replace the {unanswered} remaining `...`.")
     allowed = {"generative", "discriminative", "sampling method"}
     invalid = [key for key in MODEL_KINDS if str(answer[key]).strip().lower() not in allowed]
     if invalid:
