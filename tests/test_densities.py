@@ -303,3 +303,15 @@ def test_fit_gaussian_rejects_bad_arguments():
         densities.fit_gaussian(p[:-1], X_COARSE)
     with pytest.raises(ValueError, match="initial std"):
         densities.fit_gaussian(p, X_COARSE, init=(0.0, -1.0))
+
+
+def test_kl_with_exact_log_densities_counts_the_tails_where_a_density_underflows():
+    grid = np.linspace(-40.0, 40.0, 80_001)
+    p, log_q = normal(grid, 0.0, 1.0), densities.normal_logpdf(grid, 0.5, 0.8)
+    q = np.exp(log_q)
+    assert np.any((q == 0) & (p > 0))  # q underflows where p does not
+    assert densities.kl(p, q, grid) == np.inf
+    exact = densities.kl(p, q, grid, log_q=log_q)
+    assert exact == pytest.approx(densities.kl_normal_normal(0.0, 1.0, 0.5, 0.8), rel=1e-9)
+    with pytest.raises(ValueError, match="log_q must be evaluated on the grid"):
+        densities.kl(p, q, grid, log_q=log_q[:-1])

@@ -122,9 +122,20 @@ def integrate(values: object, x: object) -> float:
     return float(np.trapezoid(_on_grid(values, grid, "values"), grid))
 
 
-def _kl_from_logs(log_p: np.ndarray, log_q: np.ndarray, grid: np.ndarray) -> float:
-    """``∫ p (log p - log q) dx`` from log-densities (``-inf`` where a density is 0)."""
-    p = np.exp(log_p)
+def _log(density: np.ndarray) -> np.ndarray:
+    """``log density`` with ``log 0 = -inf`` and no warning."""
+    with np.errstate(divide="ignore"):
+        return np.log(density)
+
+
+def kl(p: object, q: object, x: object, *, log_p: object | None = None, log_q: object | None = None) -> float:
+    """``KL(p || q) = ∫ p log(p / q) dx`` for densities on the grid ``x`` (``inf`` if ``p`` is
+    positive where ``q`` is 0).
+
+    ``log_p`` / ``log_q`` optionally give the exact logarithms (e.g. from a ``logpdf``), used
+    instead of ``log p`` / ``log q``: then the tails count even where a density underflows to 0.
+    """
+    grid, p, q, log_p, log_q = _kl_arguments(p, q, x, log_p, log_q)
     positive = p > 0
     if np.any(positive & (log_q == -np.inf)):
         return float("inf")
@@ -133,17 +144,15 @@ def _kl_from_logs(log_p: np.ndarray, log_q: np.ndarray, grid: np.ndarray) -> flo
     return integrate(integrand, grid)
 
 
-def _log(density: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return np.log(density)
-
-
-def kl(p: object, q: object, x: object) -> float:
-    """``KL(p || q) = ∫ p log(p / q) dx`` for densities on the grid ``x`` (``inf`` if ``p`` is
-    positive where ``q`` is 0)."""
+def _kl_arguments(
+    p: object, q: object, x: object, log_p: object | None, log_q: object | None
+) -> tuple[np.ndarray, ...]:
+    """The checked grid, densities and log-densities of :func:`kl`."""
     grid = _grid(x)
     p, q = _density(p, grid, "p"), _density(q, grid, "q")
-    return _kl_from_logs(_log(p), _log(q), grid)
+    log_p = _log(p) if log_p is None else _on_grid(log_p, grid, "log_p")
+    log_q = _log(q) if log_q is None else _on_grid(log_q, grid, "log_q")
+    return grid, p, q, log_p, log_q
 
 
 def entropy(p: object, x: object) -> float:
@@ -256,14 +265,14 @@ def fit_gaussian(
     if direction not in ("forward", "reverse"):
         raise ValueError(f"direction must be 'forward' or 'reverse', got {direction!r}")
     grid = _grid(x)
-    log_p = _log(_density(p(grid) if callable(p) else p, grid, "p"))
+    p = _density(p(grid) if callable(p) else p, grid, "p")
     m0, s0 = float(init[0]), float(_positive(init[1], "initial std"))
 
     def objective(theta: np.ndarray) -> float:
         # log q exactly, so that the tails of q count even where q itself underflows to 0
         log_q = normal_logpdf(grid, theta[0], float(np.exp(theta[1])))
-        forward = direction == "forward"
-        value = _kl_from_logs(log_p, log_q, grid) if forward else _kl_from_logs(log_q, log_p, grid)
+        q = np.exp(log_q)
+        value = kl(p, q, grid, log_q=log_q) if direction == "forward" else kl(q, p, grid, log_p=log_q)
         return value if np.isfinite(value) else 1e300
 
     result = optimize.minimize(
