@@ -17,13 +17,16 @@ from scipy.special import logsumexp
 
 from genmodels.data import DataNotFoundError, binarize, load_fashion_mnist, to_unit_interval
 from genmodels.metrics import importance_weighted_bound
-from genmodels.training import CheckpointError, TrainingCheckpoint
+from genmodels.training import CheckpointError, TrainingCheckpoint, TrainingDivergedError, fit_resumable
 from genmodels.vae import (
     VAE,
+    DynamicallyBinarized,
     bernoulli_log_likelihood,
     build_mlp_decoder,
     build_mlp_encoder,
+    factorised_bernoulli_logits,
     gaussian_kl,
+    importance_weighted_bounds,
     reparameterize,
     vae_loss_terms,
     vae_train_step,
@@ -317,3 +320,128 @@ def test_checkpoint_of_another_latent_size_is_refused(tmp_path):
     TrainingCheckpoint(small_vae(latent_dim=3), tmp_path).save(1)
     with pytest.raises(CheckpointError, match="another architecture"):
         TrainingCheckpoint(small_vae(latent_dim=4), tmp_path).restore()
+
+
+# ---------------------------------------------------------------- data, baseline and limits ("VAE in code")
+
+
+def test_dynamic_binarisation_redraws_every_epoch_and_repeats_with_its_seed():
+    images = np.random.default_rng(0).random((64, 6)).astype(np.float32)
+    stream = DynamicallyBinarized(images, batch_size=16, seed=3)
+    assert len(stream) == 4
+    stream.on_epoch_begin()  # fit() calls this before epoch 1 ...
+    first = np.concatenate([stream[i] for i in range(len(stream))])
+    stream.on_epoch_begin()  # ... and before epoch 2
+    second = np.concatenate([stream[i] for i in range(len(stream))])
+    assert set(np.unique(first)) <= {0.0, 1.0} and first.shape == (64, 6)
+    assert not np.array_equal(first, second)
+    again = DynamicallyBinarized(images, batch_size=16, seed=3)
+    np.testing.assert_array_equal(np.concatenate([again[i] for i in range(len(again))]), first)
+    resumed = DynamicallyBinarized(images, batch_size=16, seed=3, first_epoch=1)
+    np.testing.assert_array_equal(np.concatenate([resumed[i] for i in range(len(resumed))]), second)
+
+
+def test_dynamic_binarisation_has_the_intensities_as_means():
+    images = np.linspace(0, 1, 10, dtype=np.float32)[None, :].repeat(4000, axis=0)
+    stream = DynamicallyBinarized(images, batch_size=4000, seed=0)
+    np.testing.assert_allclose(stream[0].mean(axis=0), images[0], atol=0.03)
+
+
+def test_fit_rebinarises_each_epoch():
+    images = np.full((32, 6), 0.5, np.float32)
+    stream = DynamicallyBinarized(images, batch_size=32, seed=0)
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.append(stream[0].copy())
+
+    small_vae().fit(stream, epochs=3, verbose=0, callbacks=[Record()])
+    assert len(seen) == 3 and not np.array_equal(seen[0], seen[1]) and not np.array_equal(seen[1], seen[2])
+
+
+@pytest.mark.parametrize(
+    ("images", "fix"),
+    [
+        (np.full((8, 28, 28), 255, np.uint8), "to_unit_interval"),
+        (np.full((8, 6), -0.1, np.float32), r"values in \[0, 1\]"),
+    ],
+)
+def test_dynamic_binarisation_rejects_unscaled_images(images, fix):
+    with pytest.raises(InputCheckError, match=fix):
+        DynamicallyBinarized(images, batch_size=4)
+    with pytest.raises(ValueError, match="batch_size"):
+        DynamicallyBinarized(np.zeros((8, 6), np.float32), batch_size=9)
+
+
+def test_factorised_bernoulli_is_the_best_independent_pixel_model():
+    rng = np.random.default_rng(0)
+    p_true = rng.uniform(0.05, 0.95, size=6)
+    train = (rng.random((20_000, 6)) < p_true).astype(np.float32)
+    test = (rng.random((5_000, 6)) < p_true).astype(np.float32)
+    logits = factorised_bernoulli_logits(train)
+    np.testing.assert_allclose(1 / (1 + np.exp(-logits)), p_true, atol=0.02)
+    score = bernoulli_log_likelihood(test, np.broadcast_to(logits, test.shape)).numpy().mean()
+    for other in (np.zeros(6, np.float32), logits + 0.3):
+        assert score > bernoulli_log_likelihood(test, np.broadcast_to(other, test.shape)).numpy().mean()
+    assert np.all(np.isfinite(factorised_bernoulli_logits(np.zeros((5, 6), np.float32))))
+
+
+def test_vae_refuses_a_decoder_that_does_not_fit_the_encoder():
+    with pytest.raises(ValueError, match=r"decoder must map \(8,\) -> \(28, 28, 1\)"):
+        VAE(build_mlp_encoder(latent_dim=8), build_mlp_decoder(latent_dim=8, data_shape=(784,)))
+    with pytest.raises(ValueError, match=r"decoder must map \(8,\)"):
+        VAE(build_mlp_encoder(latent_dim=8), build_mlp_decoder(latent_dim=4))
+
+
+def test_importance_weighted_bounds_are_cached_for_the_same_weights(tractable, tmp_path):
+    encoder, decoder, x, _, _ = tractable
+    first = importance_weighted_bounds(encoder, decoder, x, ks=(1, 10), seed=0, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("iw_bounds_*.npz"))) == 1
+    again = importance_weighted_bounds(encoder, decoder, x, ks=(1, 10), seed=0, cache_dir=tmp_path)
+    for k in (1, 10):
+        np.testing.assert_array_equal(first[k], again[k])
+        np.testing.assert_array_equal(first[k], importance_weighted_bound(encoder, decoder, x, k, seed=k))
+    bias = decoder.get_layer("logits").bias
+    bias.assign(bias + 1.0)  # other weights: computed anew
+    try:
+        changed = importance_weighted_bounds(encoder, decoder, x, ks=(1, 10), seed=0, cache_dir=tmp_path)
+    finally:
+        bias.assign(bias - 1.0)  # the fixture is shared with other tests
+    assert len(list(tmp_path.glob("iw_bounds_*.npz"))) == 2
+    assert not np.allclose(changed[10], first[10])
+
+
+@pytest.mark.parametrize("k", [0, -3, 2.5])
+def test_importance_weighted_bounds_refuse_a_bad_k(tractable, k):
+    encoder, decoder, x, _, _ = tractable
+    with pytest.raises(ValueError, match="positive integer"):
+        importance_weighted_bounds(encoder, decoder, x, ks=(1, k))
+
+
+def test_nan_elbo_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
+    model = small_vae()
+    x = binary_data(64)
+    kernel = model.decoder.get_layer("logits").kernel
+    saved = {}
+
+    class PoisonSecondEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                saved["good"] = [w.copy() for w in model.get_weights()]
+                kernel.assign(np.full(kernel.shape, np.nan, np.float32))  # the ELBO is now NaN
+
+    with pytest.raises(TrainingDivergedError, match="diverged"):
+        fit_resumable(
+            model,
+            x,
+            epochs=3,
+            directory=tmp_path,
+            batch_size=16,
+            print_every=100,
+            callbacks=[PoisonSecondEpoch()],
+        )
+    good = saved["good"]
+    for restored, saved in zip(model.get_weights(), good, strict=True):
+        np.testing.assert_array_equal(restored, saved)
+    assert TrainingCheckpoint(small_vae(), tmp_path).restore() == 1  # no checkpoint of the NaN epoch
