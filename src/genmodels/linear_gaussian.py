@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-LOG_2PI = float(np.log(2 * np.pi))
+from genmodels.densities import LOG_2PI
 
 
 def _cholesky(cov: np.ndarray, name: str = "cov") -> np.ndarray:
@@ -64,7 +64,9 @@ def gaussian_log_density(z: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np
     return -0.5 * (np.sum(u**2, axis=-1) + _log_det(chol) + k * LOG_2PI)
 
 
-def gaussian_kl(mean0: np.ndarray, cov0: np.ndarray, mean1: np.ndarray, cov1: np.ndarray) -> np.ndarray:
+def kl_multivariate_normal(
+    mean0: np.ndarray, cov0: np.ndarray, mean1: np.ndarray, cov1: np.ndarray
+) -> np.ndarray:
     """``KL(N(mean0, cov0) || N(mean1, cov1))`` in nats.
 
     ``0.5 * [tr(cov1^-1 cov0) + (mean1 - mean0)^T cov1^-1 (mean1 - mean0) - k
@@ -87,12 +89,13 @@ def gaussian_kl(mean0: np.ndarray, cov0: np.ndarray, mean1: np.ndarray, cov1: np
     return 0.5 * (trace + mahalanobis - k + _log_det(chol1) - _log_det(chol0))
 
 
-def kl_to_standard_normal(mean: np.ndarray, log_var: np.ndarray) -> np.ndarray:
+def gaussian_kl(mean: np.ndarray, log_var: np.ndarray) -> np.ndarray:
     """``KL(N(mean, diag exp(log_var)) || N(0, I))`` in nats, the VAE's KL term.
 
     Closed form ``0.5 * sum(exp(log_var) + mean**2 - 1 - log_var)`` over the last axis.
-    Shapes: ``(..., k)`` in, ``(...)`` out. (``genmodels.vae.gaussian_kl`` is the same formula
-    in TensorFlow.)
+    Shapes: ``(..., k)`` in, ``(...)`` out. The same formula, name and argument order as
+    ``genmodels.vae.gaussian_kl`` (TensorFlow); :func:`kl_multivariate_normal` is the general
+    KL between two Gaussians with full covariances.
     """
     mean, log_var = np.asarray(mean, dtype=np.float64), np.asarray(log_var, dtype=np.float64)
     return 0.5 * np.sum(np.exp(log_var) + mean**2 - 1.0 - log_var, axis=-1)
@@ -211,7 +214,7 @@ class LinearGaussian:
         Shapes: ``x (..., d)``, ``q_mean (..., k)``, ``q_cov (..., k, k)`` -> ``(...)``.
         """
         q_mean = np.asarray(q_mean, dtype=np.float64)
-        kl_prior = gaussian_kl(q_mean, q_cov, np.zeros(self.k), np.eye(self.k))
+        kl_prior = kl_multivariate_normal(q_mean, q_cov, np.zeros(self.k), np.eye(self.k))
         return self.expected_log_likelihood(x, q_mean, q_cov) - kl_prior
 
     def elbo_grad_mean(self, x: np.ndarray, q_mean: np.ndarray) -> np.ndarray:
