@@ -49,11 +49,10 @@ test: lint book
 unit: $(STAMP)
 	$(BIN)/pytest -m "not slow and not site" tests
 
-# Pair every chapter's .md (the source) with its .ipynb (what Colab opens), outputs stripped.
+# Generate every chapter's .ipynb (what Colab opens) from its .md (the source, left untouched):
+# MyST turned into CommonMark/HTML, no outputs, genmodels pinned to the last commit of src/.
 sync: $(STAMP)
-	$(BIN)/jupytext --sync $(CHAPTERS)
-	touch book/*.ipynb
-	$(BIN)/python tools/strip_outputs.py book/*.ipynb
+	$(BIN)/python tools/colab_notebooks.py $(CHAPTERS)
 
 # Student versions of the chapters, without solutions: student/NN_name.ipynb
 student: $(STAMP)
