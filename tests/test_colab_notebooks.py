@@ -467,3 +467,35 @@ def test_exercises_are_numbered_and_solutions_hidden_with_grading_metadata(tmp_p
     assert solution_code.metadata["cellView"] == "form"
     assert solution_code.metadata["jupyter"] == {"source_hidden": True}
     assert cells[-1].source == "## Summary" and "solution" not in str(cells[-1].metadata)
+
+
+def test_only_named_figures_are_numbered_as_sphinx_numbers_them(tmp_path: Path):
+    cells = _convert(
+        tmp_path,
+        """
+        ```{code-cell} ipython3
+        ---
+        mystnb:
+          figure:
+            caption: Unnamed.
+        ---
+        print(1)
+        ```
+
+        ```{code-cell} ipython3
+        ---
+        mystnb:
+          figure:
+            caption: Named.
+            name: fig-named
+        ---
+        print(2)
+        ```
+
+        See {numref}`fig-named`.
+        """,
+    ).cells
+    sources = [c.source for c in cells if c.cell_type == "markdown"]
+    assert "**Figure.** Unnamed." in sources and "**Figure 1.** Named." in sources
+    assert "See Figure 1." in sources
+    assert not any("mystnb" in c.metadata for c in cells)

@@ -213,15 +213,13 @@ def index_page(path: Path) -> Page:
                     add(str(label), Target(path.stem, "exercise", argument, counters["exercise"]))
             elif name == "code-cell":
                 figure = (options.get("mystnb") or {}).get("figure") if isinstance(options, dict) else None
-                if figure:
+                if figure and figure.get("name"):  # Sphinx numbers only figures with a name
                     counters["figure"] += 1
-                    if figure.get("name"):
-                        caption = str(figure.get("caption", ""))
-                        add(figure["name"], Target(path.stem, "figure", caption, counters["figure"]))
-            elif name == "figure":
+                    caption = str(figure.get("caption", ""))
+                    add(figure["name"], Target(path.stem, "figure", caption, counters["figure"]))
+            elif name == "figure" and options.get("name"):
                 counters["figure"] += 1
-                if options.get("name"):
-                    add(str(options["name"]), Target(path.stem, "figure", "", counters["figure"]))
+                add(str(options["name"]), Target(path.stem, "figure", "", counters["figure"]))
             elif name == "math" and options.get("label"):
                 counters["equation"] += 1
                 add(str(options["label"]), Target(path.stem, "equation", "", counters["equation"]))
