@@ -80,6 +80,7 @@ def test_code_cells_equal_the_sources_code_cells(chapter: Path):
     stored = [c for c in _stored(chapter).cells if c.cell_type == "code"]
     assert len(stored) == len(source), f"{chapter.stem}: code cells added or lost: run `make sync`"
     assert cn.pinned_commit(stored[0].source), "the first code cell must be the generated, pinned setup cell"
+    assert stored[0].metadata["cellView"] == "form", "the setup code folds under its title in Colab"
     for cell, original in zip(stored[1:], source[1:], strict=True):
         code = cell.source
         if "solution" in cell.metadata.get("tags", []):

@@ -21,7 +21,8 @@ every MyST construct of a chapter into what they render, keeping the code cells 
 
 Any other directive or role raises :class:`ConversionError` naming the file and line, so a
 chapter cannot ship raw MyST. The first code cell (the template's setup cell) is replaced by one
-that installs ``genmodels`` pinned to the last commit that changed ``src/`` or ``pyproject.toml``.
+that installs ``genmodels`` pinned to the last commit that changed ``src/`` or ``pyproject.toml``
+(a Colab form: its code folds under its title, what it prints stays visible).
 Exercise cells carry metadata for grading tools: tags ``answer`` / ``check`` / ``solution`` and
 ``{"genmodels": {"exercise": label, "number": N}}``.
 
@@ -318,7 +319,7 @@ def genmodels_commit(root: Path = ROOT) -> str:
 def setup_cell_source(commit: str) -> str:
     """The generated notebook's first cell: pinned install, visible errors, no restart needed."""
     return f'''\
-# Colab setup: install genmodels at the commit this notebook was built with, when it is missing.
+# @title Setup: installs genmodels, pinned to the commit this notebook was built with
 import importlib
 import importlib.util
 import site
@@ -739,7 +740,9 @@ class ChapterConverter:
                     seen_code = True
                     if 'REPO_URL = "' not in cell.source or 'find_spec("genmodels")' not in cell.source:
                         raise self.fail(line, "the first code cell must be the template's setup cell")
-                    cells.append(nbformat.v4.new_code_cell(setup_cell_source(commit)))
+                    # A Colab form: its title shows, its code folds; what it prints stays visible.
+                    form = {"cellView": "form", "jupyter": {"source_hidden": True}}
+                    cells.append(nbformat.v4.new_code_cell(setup_cell_source(commit), metadata=form))
                     continue
                 cells.extend(self.code_cell(cell, line))
             elif cell.cell_type == "markdown":
