@@ -500,3 +500,40 @@ def test_only_named_figures_are_numbered_as_sphinx_numbers_them(tmp_path: Path):
     assert "**Figure.** Unnamed." in sources and "**Figure 1.** Named." in sources
     assert "See Figure 1." in sources
     assert not any("mystnb" in c.metadata for c in cells)
+
+
+def test_colon_fenced_solutions_and_links_to_pages_that_are_not_notebooks(tmp_path: Path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "90_errata.md").write_text("# Errata appendix\n")
+    cells = _convert(
+        tmp_path,
+        """
+        See {doc}`90_errata`.
+
+        :::{exercise}
+        :label: ex-c
+        Q.
+        :::
+
+        :::{solution-start} ex-c
+        :::
+        Why.
+        ```{code-cell} ipython3
+        x = 1
+        ```
+        :::{solution-end}
+        :::
+        """,
+    ).cells
+    sources = [c.source for c in cells]
+    assert f"See [Errata appendix]({cn.REPO_URL}/blob/{cn.BRANCH}/book/90_errata.md)." in sources
+    assert "### Exercise 1\n\nQ." in sources
+    assert any(s.startswith("<details>") and "Why." in s for s in sources)
+    assert cn.SOLUTION_TITLE.format(number=1) + "\nx = 1" in sources
+
+
+def test_a_solution_never_closed_fails_loudly(tmp_path: Path):
+    with pytest.raises(cn.ConversionError, match="never closed"):
+        _convert(
+            tmp_path, "\n```{exercise}\n:label: ex-d\nQ.\n```\n\n````{solution-start} ex-d\n````\nWhy.\n"
+        )
