@@ -55,7 +55,6 @@ from pybtex.database import BibliographyData, Entry, parse_file
 from pybtex.plugin import find_plugin
 
 ROOT = Path(__file__).resolve().parents[1]
-BOOK = ROOT / "book"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
 REPO_URL: str = CONFIG["repository"]["url"]
 BRANCH: str = CONFIG["repository"].get("branch", "main")
@@ -521,9 +520,6 @@ class ChapterConverter:
         buffer: list[str] = []
         position = 0
 
-        def emit(converted: str) -> None:
-            buffer.append(converted)
-
         def flush() -> None:
             joined = "".join(buffer).strip("\n")
             buffer.clear()
@@ -560,15 +556,15 @@ class ChapterConverter:
             )
             if not special:
                 continue
-            emit(self.inline("".join(lines[position:start]), line + position))
+            buffer.append(self.inline("".join(lines[position:start]), line + position))
             position = end
             if token.type in ("myst_target", "myst_line_comment", "myst_block_break"):
                 continue
             if token.type in ("fence", "code_block", "math_block", "amsmath") and not _is_directive(token):
-                emit("".join(lines[start:end]))
+                buffer.append("".join(lines[start:end]))
             elif token.type == "math_block_label":
                 number = self.labels[token.info.strip()].number
-                emit(f"$$\n{token.content.strip()}\n\\tag{{{number}}}\n$$\n")
+                buffer.append(f"$$\n{token.content.strip()}\n\\tag{{{number}}}\n$$\n")
             elif token.type == "colon_fence" and not _is_directive(token):
                 raise self.fail(line + start, f"a ::: fence without a {{directive}}: {token.info!r}")
             else:
@@ -579,8 +575,9 @@ class ChapterConverter:
                     flush()
                     segments.extend(self.exercise_directive(name, argument, token, line + start))
                 else:
-                    emit(self.directive(name, argument, token, line + start))
-        emit(self.inline("".join(lines[position:]), line + position))
+                    # A blank line after it: an HTML block ends only at a blank line.
+                    buffer.append(self.directive(name, argument, token, line + start) + "\n")
+        buffer.append(self.inline("".join(lines[position:]), line + position))
         flush()
         return segments
 
