@@ -14,8 +14,8 @@ every MyST construct of a chapter into what they render, keeping the code cells 
   ``{footbibliography}`` the chapter's reference list;
 - ``{ref}``, ``{numref}``, ``{eq}`` and ``{doc}`` become text (a link to the other chapter's
   notebook in Colab when the target is in another chapter); labelled equations get ``\\tag{N}``;
-- ``{glue:text}`name``` becomes ``name`` in code font plus a note that the cell which glues it
-  prints the value (glued values exist only after execution);
+- ``{glue:text}`name``` becomes ``name`` in code font plus a note naming the cell that computes
+  it (``glue("name", value)``): a glued value exists only after execution, and Colab has no glue;
 - ``(label)=`` targets, ``%`` comments and ``+++`` markers disappear, a figure cell's MyST-NB
   caption becomes a "Figure N." line under the cell.
 
@@ -749,9 +749,9 @@ class ChapterConverter:
                     if self.glued:
                         names = ", ".join(f"`{name}`" for name in dict.fromkeys(self.glued))
                         text_out += (
-                            f"\n\n<small>In this notebook the values in code font ({names}) are printed"
-                            " by the code cell that computes them (`glue(...)`); the book's website shows"
-                            " them inline.</small>"
+                            f"\n\n<small>The numbers in code font ({names}) are computed by the code"
+                            ' cells that glue them (`glue("name", value)`); the book\'s website prints'
+                            " their values here.</small>"
                         )
                         self.glued = []
                     cells.append(nbformat.v4.new_markdown_cell(text_out, metadata=segment.metadata))
