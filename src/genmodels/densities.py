@@ -51,6 +51,14 @@ def _density(p: object, grid: np.ndarray, name: str) -> np.ndarray:
     return values
 
 
+def _two_densities(
+    p: object, q: object, x: object, names: tuple[str, str] = ("p", "q")
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The checked grid and two densities on it."""
+    grid = _grid(x)
+    return grid, _density(p, grid, names[0]), _density(q, grid, names[1])
+
+
 def _positive(values: object, name: str) -> np.ndarray:
     array = np.asarray(values, dtype=np.float64)
     if np.any(~np.isfinite(array)) or np.any(array <= 0):
@@ -128,15 +136,21 @@ def _log(density: np.ndarray) -> np.ndarray:
         return np.log(density)
 
 
-def kl(p: object, q: object, x: object, *, log_p: object | None = None, log_q: object | None = None) -> float:
-    """``KL(p || q) = ∫ p log(p / q) dx`` for densities on the grid ``x`` (``inf`` if ``p`` is
-    positive where ``q`` is 0).
+def kl(
+    p: object,
+    q: object,
+    x: object,
+    *,
+    log_p: object | None = None,
+    log_q: object | None = None,
+) -> float:
+    """``KL(p || q) = ∫ p log(p / q) dx`` for densities on the grid ``x``.
 
-    ``log_p`` / ``log_q`` optionally give the exact logarithms (e.g. from a ``logpdf``), used
-    instead of ``log p`` / ``log q``: then the tails count even where a density underflows to 0.
+    ``inf`` if ``p > 0`` where ``q = 0``. ``log_p`` / ``log_q`` optionally give exact
+    logarithms (from a ``logpdf``): then tails count even where a density underflows to 0.
     """
     grid, p, q, log_p, log_q = _kl_arguments(p, q, x, log_p, log_q)
-    positive = p > 0
+    positive = p > 0  # 0 log 0 = 0
     if np.any(positive & (log_q == -np.inf)):
         return float("inf")
     integrand = np.zeros_like(p)
@@ -148,8 +162,7 @@ def _kl_arguments(
     p: object, q: object, x: object, log_p: object | None, log_q: object | None
 ) -> tuple[np.ndarray, ...]:
     """The checked grid, densities and log-densities of :func:`kl`."""
-    grid = _grid(x)
-    p, q = _density(p, grid, "p"), _density(q, grid, "q")
+    grid, p, q = _two_densities(p, q, x)
     log_p = _log(p) if log_p is None else _on_grid(log_p, grid, "log_p")
     log_q = _log(q) if log_q is None else _on_grid(log_q, grid, "log_q")
     return grid, p, q, log_p, log_q
@@ -181,57 +194,62 @@ def kl_normal_normal(mean_p: float, std_p: float, mean_q: float, std_q: float) -
 
 
 def jsd(p: object, q: object, x: object) -> float:
-    """Jensen-Shannon divergence ``½ KL(p || m) + ½ KL(q || m)`` with ``m = (p + q) / 2``.
+    """Jensen-Shannon divergence ``½ KL(p || m) + ½ KL(q || m)``, ``m = (p + q) / 2``.
 
-    Symmetric, between 0 (``p = q``) and ``log 2`` (disjoint supports). The ratio ``p / m`` is
-    computed as ``2p / (p + q)``, so a tiny ``p`` whose half underflows to 0 cannot make it ``inf``.
+    Between 0 (``p = q``) and ``log 2`` (disjoint supports). ``log(p / m)`` is computed
+    as ``log 2p - log(p + q)``: a tiny ``p`` whose half underflows cannot make it ``inf``.
     """
-    grid = _grid(x)
-    p, q = _density(p, grid, "p"), _density(q, grid, "q")
+    grid, p, q = _two_densities(p, q, x)
     total = p + q  # = 2m, positive wherever p or q is
 
     def kl_to_mixture(r: np.ndarray) -> float:
-        keep = r > 0
+        keep = r > 0  # 0 log 0 = 0
         integrand = np.zeros_like(r)
-        integrand[keep] = r[keep] * (np.log(2.0 * r[keep]) - np.log(total[keep]))  # r log(r / m)
+        integrand[keep] = r[keep] * (np.log(2 * r[keep]) - np.log(total[keep]))
         return integrate(integrand, grid)
 
     return 0.5 * kl_to_mixture(p) + 0.5 * kl_to_mixture(q)
 
 
-def gan_value(d: object, p_data: object, p_g: object, x: object, *, logits: bool = False) -> float:
-    """The GAN value function written over ``x``:
-    ``V(D, G) = ∫ p_data(x) log D(x) + p_g(x) log(1 - D(x)) dx``.
+def gan_value(
+    d: object,
+    p_data: object,
+    p_g: object,
+    x: object,
+    *,
+    logits: bool = False,
+) -> float:
+    """The GAN value ``V(D, G) = ∫ p_data log D + p_g log(1 - D) dx`` on the grid ``x``.
 
-    This equals ``E_{x~p_data} log D(x) + E_{z~p_z} log(1 - D(G(z)))`` when ``p_g`` is the
-    density of ``G(z)``. ``d`` holds the discriminator's outputs ``D(x)`` in ``[0, 1]``, or,
-    with ``logits=True``, its logits ``l`` (``D = sigmoid(l)``): then ``log D = -softplus(-l)``
-    and ``log(1 - D) = -softplus(l)`` stay exact where ``D`` rounds to 0 or 1. With
-    probabilities the value is ``-inf`` when ``D = 0`` where ``p_data > 0`` (or ``D = 1``
-    where ``p_g > 0``).
+    Equals ``E_{p_data} log D(x) + E_{p_z} log(1 - D(G(z)))`` when ``p_g`` is the density
+    of ``G(z)``. ``d`` holds ``D(x)`` in ``[0, 1]``, or with ``logits=True`` the logits
+    ``l`` of ``D = σ(l)``: then ``log D = -softplus(-l)`` and
+    ``log(1 - D) = -softplus(l)`` stay exact where ``D`` rounds to 0 or 1. The value is
+    ``-inf`` when ``D = 0`` where ``p_data > 0``, or ``D = 1`` where ``p_g > 0``.
     """
-    grid = _grid(x)
-    p_data, p_g = _density(p_data, grid, "p_data"), _density(p_g, grid, "p_g")
-    d = _on_grid(d, grid, "d")
-    if logits:
-        if np.any(np.isnan(d)):
-            raise ValueError("logits must not be NaN")
-        with np.errstate(over="ignore"):
-            log_d, log_1m_d = -np.logaddexp(0.0, -d), -np.logaddexp(0.0, d)
-    else:
-        if not np.all((d >= 0) & (d <= 1)):
-            raise ValueError("d must hold probabilities in [0, 1] (pass logits=True for logits)")
-        if np.any((p_data > 0) & (d == 0)) or np.any((p_g > 0) & (d == 1)):
-            return float("-inf")
-        with np.errstate(divide="ignore"):
-            log_d, log_1m_d = np.log(d), np.log1p(-d)
-    integrand = np.zeros_like(d)
-    real, fake = p_data > 0, p_g > 0
+    grid, p_data, p_g = _two_densities(p_data, p_g, x, names=("p_data", "p_g"))
+    log_d, log_1m_d = _log_d_and_log_1m_d(d, grid, logits)
+    integrand = np.zeros_like(log_d)
+    real, fake = p_data > 0, p_g > 0  # 0 log 0 = 0
     integrand[real] += p_data[real] * log_d[real]
     integrand[fake] += p_g[fake] * log_1m_d[fake]
     if not np.all(np.isfinite(integrand)):
         return float("-inf")
     return integrate(integrand, grid)
+
+
+def _log_d_and_log_1m_d(d: object, grid: np.ndarray, logits: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(log D, log(1 - D))`` on the grid, from probabilities or (``logits=True``) logits."""
+    d = _on_grid(d, grid, "d")
+    if logits:
+        if np.any(np.isnan(d)):
+            raise ValueError("logits must not be NaN")
+        with np.errstate(over="ignore"):
+            return -np.logaddexp(0.0, -d), -np.logaddexp(0.0, d)
+    if not np.all((d >= 0) & (d <= 1)):
+        raise ValueError("d must hold probabilities in [0, 1] (pass logits=True for logits)")
+    with np.errstate(divide="ignore"):
+        return np.log(d), np.log1p(-d)
 
 
 # ---------------------------------------------------------------- Gaussian fits
@@ -254,25 +272,23 @@ def fit_gaussian(
     direction: str = "forward",
     init: tuple[float, float] = (0.0, 1.0),
 ) -> GaussianFit:
-    """The Gaussian ``q = N(m, s^2)`` that minimises a KL divergence to the density ``p`` on ``x``.
+    """The Gaussian ``q = N(m, s^2)`` minimising a KL divergence to the density ``p``.
 
-    ``p`` is the density on the grid, or a function that evaluates it. ``direction="forward"``
-    minimises ``KL(p || q)`` (what maximum likelihood does: q must cover wherever p has mass);
-    ``direction="reverse"`` minimises ``KL(q || p)`` (q may ignore parts of p but must avoid
-    places where p is small). Nelder-Mead on ``(m, log s)`` from ``init = (m0, s0)``; the
-    reverse KL of a multimodal ``p`` has several local minima, so the result depends on ``init``.
+    ``p``: the density on the grid ``x``, or a function that evaluates it.
+    ``direction="forward"`` minimises ``KL(p || q)``, as maximum likelihood does: q must
+    cover wherever p has mass. ``direction="reverse"`` minimises ``KL(q || p)``: q may
+    ignore parts of p but must avoid places where p is small. Nelder-Mead on
+    ``(m, log s)`` from ``init = (m0, s0)``; the reverse KL of a multimodal ``p`` has
+    several local minima, so the result depends on ``init``.
     """
-    if direction not in ("forward", "reverse"):
-        raise ValueError(f"direction must be 'forward' or 'reverse', got {direction!r}")
-    grid = _grid(x)
-    p = _density(p(grid) if callable(p) else p, grid, "p")
-    m0, s0 = float(init[0]), float(_positive(init[1], "initial std"))
+    grid, p, (m0, s0) = _fit_arguments(p, x, direction, init)
 
     def objective(theta: np.ndarray) -> float:
-        # log q exactly, so that the tails of q count even where q itself underflows to 0
+        # log q exactly: the tails of q count even where q itself underflows to 0
         log_q = normal_logpdf(grid, theta[0], float(np.exp(theta[1])))
         q = np.exp(log_q)
-        value = kl(p, q, grid, log_q=log_q) if direction == "forward" else kl(q, p, grid, log_p=log_q)
+        forward = direction == "forward"
+        value = kl(p, q, grid, log_q=log_q) if forward else kl(q, p, grid, log_p=log_q)
         return value if np.isfinite(value) else 1e300
 
     result = optimize.minimize(
@@ -283,3 +299,14 @@ def fit_gaussian(
     )
     mean, std = float(result.x[0]), float(np.exp(result.x[1]))
     return GaussianFit(mean, std, float(result.fun), direction, bool(result.success))
+
+
+def _fit_arguments(
+    p: object, x: object, direction: str, init: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """The checked grid, density on it and start ``(m0, s0)`` of :func:`fit_gaussian`."""
+    if direction not in ("forward", "reverse"):
+        raise ValueError(f"direction must be 'forward' or 'reverse', got {direction!r}")
+    grid = _grid(x)
+    density = _density(p(grid) if callable(p) else p, grid, "p")
+    return grid, density, (float(init[0]), float(_positive(init[1], "initial std")))
