@@ -127,6 +127,8 @@ def test_fit_resumable_resumes(tmp_path, make_ring_gan, capsys):
     assert len(history.history["d_loss"]) == 1
     saved = training.load_history(tmp_path)  # the loss curve survives the resume
     assert saved["d_loss"] == pytest.approx([*first_losses, history.history["d_loss"][0]])
+    assert len(saved["epoch_seconds"]) == 3 and all(seconds > 0 for seconds in saved["epoch_seconds"])
+    assert "epoch_seconds" not in history.history  # the timing goes to the file, not to Keras' logs
     assert int(model.g_optimizer.iterations.numpy()) == 12  # 8 restored + 4 new
     assert differs(weights(model), after_two)
     after_three = weights(model)
@@ -245,5 +247,7 @@ def test_fit_resumable_on_a_dataset_does_not_warn_about_shuffle(tmp_path, make_r
     pairs = tf.data.Dataset.from_tensor_slices((POINTS, POINTS[:, :1])).batch(256)
     training.fit_resumable(plain, pairs, 1, tmp_path / "plain")
     assert not [w for w in recwarn if "shuffle" in str(w.message)], [str(w.message) for w in recwarn]
-    with pytest.warns(UserWarning, match="shuffle=True"):  # the check can fail
-        training.fit_resumable(plain, pairs, 2, tmp_path / "plain", shuffle=True)
+    # The check can fail: Keras 3.15 and later warn about shuffle=True (older ones never do).
+    if tuple(map(int, keras.version().split(".")[:2])) >= (3, 15):
+        with pytest.warns(UserWarning, match="shuffle=True"):
+            training.fit_resumable(plain, pairs, 2, tmp_path / "plain", shuffle=True)

@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 CHECKPOINT_ENV_VAR = "GENMODELS_CHECKPOINT_DIR"
+_KERAS_VERSION = tuple(int(part) for part in keras.__version__.split(".")[:2])
 
 
 class TrainingDivergedError(RuntimeError):
@@ -37,6 +38,10 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)
+    if _KERAS_VERSION < (3, 13):  # older Keras keeps its global SeedGenerator: unseeded draws differ
+        from keras.src.backend.common import global_state
+
+        global_state.set_global_attribute("global_seed_generator", None)
     tf.config.experimental.enable_op_determinism()
 
 
@@ -133,7 +138,9 @@ HISTORY_FILE = "history.json"
 def load_history(directory: str | os.PathLike) -> dict[str, list[float]]:
     """Per-epoch metrics of every epoch saved in ``directory``, across resumed runs.
 
-    Returns ``{metric: [value of epoch 1, epoch 2, ...]}``; empty when nothing was saved.
+    Returns ``{metric: [value of epoch 1, epoch 2, ...]}``, including ``epoch_seconds``, the
+    wall-clock seconds each epoch took (so a resumed run still knows the total training
+    time); empty when nothing was saved.
     """
     path = Path(directory) / HISTORY_FILE
     return json.loads(path.read_text()) if path.is_file() else {}
@@ -149,11 +156,16 @@ class CheckpointEachEpoch(keras.callbacks.Callback):
     def __init__(self, checkpoint: TrainingCheckpoint):
         super().__init__()
         self.checkpoint = checkpoint
+        self._epoch_start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch_start = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         if not all(np.isfinite(v) for v in logs.values()):
             return
+        logs = {**logs, "epoch_seconds": time.perf_counter() - self._epoch_start}
         self.checkpoint.save(epoch + 1)
         history = load_history(self.checkpoint.directory)
         for key, value in logs.items():
