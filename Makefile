@@ -49,14 +49,34 @@ test: lint book
 unit: $(STAMP)
 	$(BIN)/pytest -m "not slow and not site" tests
 
+# Compatibility run: a second environment with the oldest TensorFlow/Keras pair the package supports
+# (pyproject.toml's `oldest` extra; every other pin from requirements.txt), where the unit tests and
+# the two fastest chapters run.
+.PHONY: compat
+COMPAT := .venv-compat
+$(COMPAT)/.installed: requirements.txt pyproject.toml
+	test -x $(COMPAT)/bin/python || $(PYTHON) -m venv $(COMPAT)
+	$(COMPAT)/bin/python -m pip install -q --upgrade pip
+	grep -vE '^(tensorflow-cpu|keras|numpy)==' requirements.txt > $(COMPAT)/requirements.txt
+	$(COMPAT)/bin/python -m pip install -q -r $(COMPAT)/requirements.txt -e '.[oldest]'
+	touch $@
+
+compat: $(COMPAT)/.installed
+	$(COMPAT)/bin/python -c 'import keras, numpy, tensorflow as tf; print("compat: TensorFlow", tf.__version__, "| Keras", keras.__version__, "| NumPy", numpy.__version__)'
+	PATH=$(abspath $(COMPAT)/bin):$$PATH $(COMPAT)/bin/pytest -p no:cacheprovider -m "not slow and not site" tests
+	rm -rf _build/compat-checkpoints
+	PATH=$(abspath $(COMPAT)/bin):$$PATH GENMODELS_CHECKPOINT_DIR=$(abspath _build/compat-checkpoints) \
+	  $(COMPAT)/bin/pytest --nbval-lax -p no:cacheprovider book/01_background.ipynb book/02_concepts.ipynb
+
 # Generate every chapter's .ipynb (what Colab opens) from its .md (the source, left untouched):
 # MyST turned into CommonMark/HTML, no outputs, genmodels pinned to the last commit of src/.
 sync: $(STAMP)
 	$(BIN)/python tools/colab_notebooks.py $(CHAPTERS)
 
-# Student versions of the chapters, without solutions: student/NN_name.ipynb
+# Coursework: student/ becomes an nbgrader course directory with every chapter released without
+# solutions (student/release/NN_name/NN_name.ipynb) beside its instructor version (student/source/).
 student: $(STAMP)
-	$(BIN)/python tools/make_student_version.py book student
+	$(BIN)/python tools/grading.py student book student
 
 # Speed and memory of the chapters' models: a table, not a test (the machine is noisy).
 bench: $(STAMP)
