@@ -21,6 +21,7 @@ from genmodels.training import CheckpointError, TrainingCheckpoint, TrainingDive
 from genmodels.vae import (
     VAE,
     DynamicallyBinarized,
+    KLWarmUp,
     bernoulli_log_likelihood,
     build_mlp_decoder,
     build_mlp_encoder,
@@ -360,6 +361,14 @@ def test_fit_rebinarises_each_epoch():
     assert len(seen) == 3 and not np.array_equal(seen[0], seen[1]) and not np.array_equal(seen[1], seen[2])
 
 
+def test_fit_checks_the_shape_of_a_binarised_stream():
+    vae = VAE(build_mlp_encoder(latent_dim=2), build_mlp_decoder(latent_dim=2))
+    vae.compile(optimizer=keras.optimizers.Adam())
+    no_channel = DynamicallyBinarized(np.zeros((8, 28, 28), np.float32), batch_size=4)
+    with pytest.raises(InputCheckError, match="adds the channel axis"):
+        vae.fit(no_channel, epochs=1, verbose=0)
+
+
 @pytest.mark.parametrize(
     ("images", "fix"),
     [
@@ -445,3 +454,24 @@ def test_nan_elbo_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
     for restored, saved in zip(model.get_weights(), good, strict=True):
         np.testing.assert_array_equal(restored, saved)
     assert TrainingCheckpoint(small_vae(), tmp_path).restore() == 1  # no checkpoint of the NaN epoch
+
+
+def test_kl_warm_up_follows_the_optimizer_steps_and_resumes(tmp_path):
+    model = small_vae()
+    x = binary_data(64)
+    betas = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            betas.append(float(model.beta.numpy()))
+
+    warm_up = KLWarmUp(epochs=2, steps_per_epoch=4)
+    fit_resumable(model, x, epochs=1, directory=tmp_path, batch_size=16, callbacks=[warm_up, Record()])
+    np.testing.assert_allclose(betas, [0.0, 0.125, 0.25, 0.375])
+    resumed = small_vae()  # a new session: the schedule continues from the checkpoint's step
+    warm_up = KLWarmUp(epochs=2, steps_per_epoch=4)
+    model = resumed
+    fit_resumable(resumed, x, epochs=3, directory=tmp_path, batch_size=16, callbacks=[warm_up, Record()])
+    np.testing.assert_allclose(betas[4:], [0.5, 0.625, 0.75, 0.875, 1.0, 1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="positive"):
+        KLWarmUp(epochs=0, steps_per_epoch=4)

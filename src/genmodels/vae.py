@@ -286,9 +286,14 @@ class VAE(keras.Model):
         return check_batch(x, self.data_shape, (0.0, 1.0), what=what, fix=UNIT_INTERVAL_FIX)
 
     def fit(self, x=None, *args, **kwargs):
-        """``keras.Model.fit`` after checking numpy data: shape ``(N, *data_shape)``, values in [0, 1]."""
+        """``keras.Model.fit`` after checking the images: shape ``(N, *data_shape)``, values in [0, 1].
+
+        Checks numpy arrays and :class:`DynamicallyBinarized` streams (their intensities).
+        """
         if isinstance(x, np.ndarray):
             x = self._check_images(x)
+        if isinstance(x, DynamicallyBinarized):
+            self._check_images(x.images[:1], what="the stream's images")
         if isinstance(kwargs.get("validation_data"), np.ndarray):
             kwargs["validation_data"] = self._check_images(
                 kwargs["validation_data"], what="validation images"
@@ -427,3 +432,28 @@ def importance_weighted_bounds(
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, **{f"k{k}": values for k, values in bounds.items()})
     return bounds
+
+
+class KLWarmUp(keras.callbacks.Callback):
+    """Raises the KL weight ``beta`` linearly from 0 to 1 over the first ``epochs`` epochs.
+
+    Early in training the KL term pulls every ``q(z|x)`` onto the prior before the decoder
+    has learned to use ``z``; warming it up lets the latent code get used first (Bowman et
+    al. 2016; Sønderby et al. 2016). ``beta`` follows the optimizer's step counter, which
+    checkpoints hold, so a resumed run continues the same schedule. While ``beta < 1`` the
+    training objective is not yet the ELBO; the logged ``elbo`` always is.
+
+    Args:
+        epochs: length of the warm-up, in epochs (may be fractional).
+        steps_per_epoch: optimizer steps in one epoch.
+    """
+
+    def __init__(self, epochs: float, steps_per_epoch: int) -> None:
+        super().__init__()
+        if not epochs > 0:
+            raise ValueError(f"epochs must be positive, got {epochs!r}")
+        self.warm_up_steps = float(epochs) * check_positive_int(steps_per_epoch, "steps_per_epoch")
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        step = float(self.model.optimizer.iterations.numpy())
+        self.model.beta.assign(min(1.0, step / self.warm_up_steps))
