@@ -57,6 +57,8 @@ c.ClearSolutions.code_stub = {{"python": ""}}
 # Chapters train models: allow long cells, and keep grading when a student's cell fails.
 c.Execute.timeout = {CELL_TIMEOUT_SECONDS}
 c.Execute.allow_errors = True
+# A check cell a student deleted (or whose metadata an editor dropped) is put back before grading.
+c.OverwriteCells.add_missing_cells = True
 """
 
 _FENCE = r"(?:`{3,}|:{3,})"
