@@ -101,6 +101,8 @@ def test_release_submit_autograde_feedback_export(tmp_path: Path):
     released = nbformat.read(release, as_version=4)
     text = "\n".join(cell.source for cell in released.cells)
     assert "```{" not in text and "{solution" not in text  # Colab-clean: no MyST left
+    setup = next(cell for cell in released.cells if cell.cell_type == "code")
+    assert "GENMODELS_COMMIT" in setup.source  # the Colab setup cell pins the package
     assert "BEGIN SOLUTION" not in text and "logaddexp(0.0" not in text and "1 + 2 + 3 + 6" not in text
     assert [cell.source.strip() for cell in _cells(released, "answer")] == [
         "sample_mean = ...",
