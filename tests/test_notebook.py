@@ -26,7 +26,7 @@ def test_glue_returns_the_value_and_rejects_bad_names():
         notebook.glue("two words", 1)
 
 
-def test_glue_without_myst_nb_only_displays(monkeypatch, capsys):
+def test_glue_without_myst_nb_prints_name_and_value(monkeypatch, capsys):
     real_import = builtins.__import__
 
     def no_myst_nb(name, *args, **kwargs):
@@ -37,6 +37,6 @@ def test_glue_without_myst_nb_only_displays(monkeypatch, capsys):
     monkeypatch.delitem(sys.modules, "myst_nb", raising=False)
     monkeypatch.setattr(builtins, "__import__", no_myst_nb)
     assert notebook.glue("value", 42) == 42
-    assert "42" in capsys.readouterr().out
-    assert notebook.glue("value", 43, display=False) == 43
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().out == "value = 42\n"
+    assert notebook.glue("spread", 4.5, display=False) == 4.5
+    assert capsys.readouterr().out == "spread = 4.5\n"

@@ -749,9 +749,9 @@ class ChapterConverter:
                     if self.glued:
                         names = ", ".join(f"`{name}`" for name in dict.fromkeys(self.glued))
                         text_out += (
-                            f"\n\n<small>The numbers in code font ({names}) are computed by the code"
-                            ' cells that glue them (`glue("name", value)`); the book\'s website prints'
-                            " their values here.</small>"
+                            f"\n\n<small>The numbers in code font ({names}) are printed as"
+                            " `name = value` by the code cells that compute them"
+                            ' (`glue("name", value)`); the book\'s website shows the values here.</small>'
                         )
                         self.glued = []
                     cells.append(nbformat.v4.new_markdown_cell(text_out, metadata=segment.metadata))

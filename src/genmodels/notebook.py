@@ -2,7 +2,8 @@
 
 Both work in any Jupyter front end. ``glue`` uses ``myst_nb.glue`` when MyST-NB is installed
 (the book build), so ``{glue:text}`name``` in the prose shows the value; elsewhere (Colab,
-plain Jupyter) it only displays the value, since those front ends have no glue roles.
+plain Jupyter) there are no glue roles, so it prints ``name = value`` for the reader to find
+the number the prose refers to by its name.
 """
 
 from __future__ import annotations
@@ -30,17 +31,14 @@ def glue(name: str, value: Any, display: bool = True) -> Any:
     """Make ``value`` available to the prose as ``{glue:text}`name``` and return it.
 
     With MyST-NB present the value is glued (and shown when ``display`` is true); without it
-    the value is shown when ``display`` is true, so a notebook runs the same everywhere.
+    ``name = value`` is printed (the generated Colab notebooks show glued numbers by name).
     """
     if not name.isidentifier():
         raise ValueError(f"glue name {name!r} must be a Python identifier (letters, digits, _)")
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
-        if display:
-            from IPython.display import display as ipython_display
-
-            ipython_display(value)
+        print(f"{name} = {value}")
         return value
     myst_glue(name, value, display=display)
     return value
