@@ -2,7 +2,9 @@
 
 A chapter's exercises follow CONTRIBUTING.md item 6: an ``answer`` cell (the placeholder the
 student replaces), a ``check`` cell (calls a ``genmodels.exercises`` check, which prints ✅ or
-what is wrong with a hint) and a gated solution. This tool maps that onto nbgrader's model:
+what is wrong with a hint) and a gated solution. The chapter is first converted by
+``tools/colab_notebooks.py``, so a released notebook is the Colab notebook without its solutions.
+This tool maps the exercises onto nbgrader's model:
 
 - the answer cell becomes an *autograded answer* cell; in the instructor's **source** version it
   holds the placeholder followed by the reference solution between ``### BEGIN SOLUTION`` and
@@ -34,16 +36,17 @@ from __future__ import annotations
 
 import argparse
 import ast
-import importlib
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-import jupytext
 import nbformat
 from nbformat import NotebookNode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import colab_notebooks  # a sibling tool: the notebooks Colab opens
 
 POINTS_PER_EXERCISE = 1
 CELL_TIMEOUT_SECONDS = 900  # the longest training cell of a chapter on 2 CPU cores, with margin
@@ -62,92 +65,13 @@ c.OverwriteCells.add_missing_cells = True
 """
 
 _FENCE = r"(?:`{3,}|:{3,})"
-_SOLUTION_START = re.compile(rf"^{_FENCE}\{{solution-start\}}[ \t]*(\S*)", re.M)
-_SOLUTION_END = re.compile(rf"^{_FENCE}\{{solution-end\}}", re.M)
 _EXERCISE_LABEL = re.compile(rf"^{_FENCE}\{{exercise\}}.*\n(?::[\w-]+:.*\n)*?:label:[ \t]*(\S+)", re.M)
 
 
-def _directive_block_end(text: str, start: int) -> int:
-    """End (exclusive) of the directive whose opening fence line starts at ``start``: after its
-    closing fence line (the first later line made of the same fence)."""
-    fence = re.match(_FENCE, text[start:]).group(0)
-    closing = re.compile(rf"^{re.escape(fence)}[ \t]*$", re.M).search(text, text.index("\n", start) + 1)
-    if closing is None:
-        raise ValueError(f"directive at offset {start} is never closed by {fence!r}")
-    newline = text.find("\n", closing.end())
-    return len(text) if newline < 0 else newline + 1
-
-
-def _split_solution_markdown(source: str, in_solution: bool) -> tuple[list[tuple[str, bool]], bool]:
-    """Split a markdown cell at ``{solution-start}`` / ``{solution-end}`` directives.
-
-    Returns the pieces as ``(text, inside_a_solution)`` without the directives themselves, and
-    whether the cell ends inside a solution.
-    """
-    pieces: list[tuple[str, bool]] = []
-    position = 0
-    while True:
-        marker = (_SOLUTION_END if in_solution else _SOLUTION_START).search(source, position)
-        if marker is None:
-            pieces.append((source[position:], in_solution))
-            return [(text.strip("\n"), inside) for text, inside in pieces if text.strip()], in_solution
-        pieces.append((source[position : marker.start()], in_solution))
-        position = _directive_block_end(source, marker.start())
-        in_solution = not in_solution
-
-
-def _fallback_reader_notebook(md_path: Path) -> NotebookNode:
-    """The chapter read by jupytext, with the exercise contract in cell metadata (the same as
-    ``tools/colab_notebooks.py``'s): answer/check/solution tags and
-    ``{"genmodels": {"exercise": label, "number": N}}`` on those cells. Markdown stays MyST."""
-    notebook = jupytext.read(md_path, fmt="md:myst")
-    cells: list[NotebookNode] = []
-    in_solution = False
-    exercise: dict[str, object] | None = None
-    number = 0
-    for cell in notebook.cells:
-        tags = list(cell.metadata.get("tags", []))
-        if cell.cell_type == "markdown":
-            pieces, in_solution_after = _split_solution_markdown(cell.source, in_solution)
-            for text, inside in pieces:
-                piece = nbformat.v4.new_markdown_cell(text)
-                if inside:
-                    piece.metadata["tags"] = ["solution"]
-                    piece.metadata["genmodels"] = dict(exercise or {})
-                else:
-                    for label in _EXERCISE_LABEL.findall(text):
-                        number += 1
-                        exercise = {"exercise": label, "number": number}
-                cells.append(piece)
-            in_solution = in_solution_after
-            continue
-        if in_solution:
-            tags.append("solution")
-        if exercise is not None and {"answer", "check", "solution"} & set(tags):
-            cell.metadata["genmodels"] = dict(exercise)
-        if tags:
-            cell.metadata["tags"] = tags
-        cells.append(cell)
-    if in_solution:
-        raise ValueError(f"{md_path}: a {{solution-start}} is never closed by {{solution-end}}")
-    notebook.cells = cells
-    notebook.metadata.pop("jupytext", None)
-    return notebook
-
-
 def reader_notebook(md_path: str | Path) -> NotebookNode:
-    """The chapter as a reader's notebook: Colab-clean from ``tools/colab_notebooks.py`` when that
-    converter exists, else jupytext's reading of the MyST source (same exercise metadata)."""
-    tools_dir = str(Path(__file__).resolve().parent)
-    if tools_dir not in sys.path:
-        sys.path.insert(0, tools_dir)
-    try:
-        converter = importlib.import_module("colab_notebooks")
-    except ModuleNotFoundError as error:
-        if error.name != "colab_notebooks":
-            raise
-        return _fallback_reader_notebook(Path(md_path))
-    return converter.build_reader_notebook(Path(md_path))
+    """The chapter as Colab opens it (``tools/colab_notebooks.py``): MyST turned into CommonMark and
+    HTML, solutions as hidden cells, exercise cells tagged answer/check/solution and numbered."""
+    return colab_notebooks.build_reader_notebook(Path(md_path))
 
 
 def _tags(cell: NotebookNode) -> set[str]:
