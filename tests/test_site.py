@@ -24,6 +24,7 @@ from site_browser import (
     browser,
     count_image_outputs,
     count_math_nodes,
+    drive_latent_explorers,
     html_pages,
     new_context,
     open_page,
@@ -123,3 +124,26 @@ def test_page(site: Site | None, path: str) -> None:
     with open_page(site.chromium, site.base_url + path) as (_, report):
         found = problems(report, count_math_nodes(source), count_image_outputs(SITE_DIR, path))
     assert not found, f"{path}:\n  " + "\n  ".join(found)
+
+
+def _has_explorer(page: str) -> bool:
+    path = SITE_DIR / page
+    return path.is_file() and "latent-explorer" in path.read_text(encoding="utf-8")
+
+
+# Pages with a kernel-free latent explorer (the VAE chapter); a placeholder fails when none is built.
+EXPLORER_PAGES = [page for page in PAGES if _has_explorer(page)] or ["(no page with a latent explorer)"]
+
+
+@pytest.mark.parametrize("path", EXPLORER_PAGES)
+def test_static_latent_explorer_responds_to_its_sliders(site: Site | None, path: str) -> None:
+    """Without a kernel, moving a slider of the pre-rendered latent explorer changes the image."""
+    site = _need(site)
+    assert (SITE_DIR / path).is_file(), "no built page has a latent explorer (the VAE chapter has one)"
+    with open_page(site.chromium, site.base_url + path) as (page, report):
+        explorers = drive_latent_explorers(page)
+    assert explorers, f"{path}: no explorer found"
+    for shown in explorers:
+        assert all(src.startswith("data:image/png") for src in shown), "images must be inline (offline)"
+        assert len(set(shown)) >= 4, f"{path}: the image did not change as the sliders moved"
+    assert not report.console_errors and not report.external

@@ -296,3 +296,30 @@ def count_image_outputs(site_dir: Path, page: str) -> int:
         for output in cell.get("outputs", [])
         if any(mime.startswith("image/") for mime in output.get("data", {}))
     )
+
+
+# The kernel-free latent explorers (genmodels.widgets.static_latent_explorer): move each
+# range input one way and the other, as a reader's drag does, and record the image shown.
+_DRIVE_EXPLORERS_JS = """
+() => [...document.querySelectorAll('.latent-explorer')].map((root) => {
+  const img = root.querySelector('img');
+  const shown = [img.src];
+  for (const input of root.querySelectorAll('input[type="range"]')) {
+    for (const value of [input.min, input.max]) {
+      input.value = value;
+      input.dispatchEvent(new Event('input', {bubbles: true}));
+      shown.push(img.src);
+    }
+  }
+  return shown;
+})
+"""
+
+
+def drive_latent_explorers(page: Page) -> list[list[str]]:
+    """For each static latent explorer on ``page``: the image sources shown as its sliders move.
+
+    Each list starts with the initial image, then one entry per slider position (each slider
+    to its minimum, then its maximum).
+    """
+    return page.evaluate(_DRIVE_EXPLORERS_JS)
