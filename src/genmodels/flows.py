@@ -46,7 +46,7 @@ class AffineCoupling(keras.layers.Layer):
 
     ``s`` and ``t`` come from one MLP of the kept coordinates; ``s`` is bounded as
     ``scale_limit * tanh(.)`` so that one layer cannot blow a coordinate up by more than
-    ``exp(scale_limit)`` (a common stabiliser; the paper uses a tanh-scaled ``s`` as well).
+    ``exp(scale_limit)``, which keeps early training stable.
 
     Args:
         mask: ``(d,)`` of 0s and 1s; 1 = kept (passed through, conditions ``s`` and ``t``).
