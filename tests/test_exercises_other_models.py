@@ -57,13 +57,15 @@ def test_coupling_inverse_check():
     assert "not answered" in checks.check_coupling_inverse(_raises).message
 
 
+def _fitted(c, n, r):
+    return r.multivariate_normal(c.mean(0), np.cov(c, rowvar=False), size=n)
+
+
 def test_code_prior_check():
     rng = np.random.default_rng(0)
     mixing = rng.normal(size=(6, 6))
     codes = rng.normal(size=(5000, 6)) @ mixing + 3.0  # correlated, off-centre, not unit scale
-    assert checks.check_code_prior(
-        lambda c, n, r: r.multivariate_normal(c.mean(0), np.cov(c, rowvar=False), size=n), codes
-    )
+    assert checks.check_code_prior(_fitted, codes)
     standard = checks.check_code_prior(lambda c, n, r: r.standard_normal((n, c.shape[1])), codes)
     assert not standard and "centred" in standard.message
     diagonal = checks.check_code_prior(
@@ -75,12 +77,14 @@ def test_code_prior_check():
     assert "not answered" in checks.check_code_prior(_raises, codes).message
 
 
-def test_code_prior_check_decodes_when_given_a_decoder():
+def test_code_prior_check_scores_the_decoded_samples():
     rng = np.random.default_rng(1)
-    codes = rng.normal(size=(3000, 4))
-    result = checks.check_code_prior(
-        lambda c, n, r: r.multivariate_normal(c.mean(0), np.cov(c, rowvar=False), size=n),
-        codes,
-        decode=lambda z: np.zeros((len(z), 28, 28, 1)),
-    )
-    assert result and "(28, 28, 1)" in result.message
+    codes = rng.normal(size=(3000, 4)) * 5.0 + 2.0
+
+    def distance_to_codes(images):  # a "score": how far the decoded set's mean is from the codes'
+        return float(np.linalg.norm(images.mean(axis=0) - codes.mean(axis=0))) + 0.01
+
+    result = checks.check_code_prior(_fitted, codes, decode=lambda z: z, score=distance_to_codes)
+    assert result and "score of the decoded samples" in result.message
+    useless_decoder = checks.check_code_prior(_fitted, codes, decode=lambda z: z * 0, score=distance_to_codes)
+    assert not useless_decoder and "does not sample better" in useless_decoder.message

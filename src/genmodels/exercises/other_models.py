@@ -88,11 +88,14 @@ def check_code_prior(
     function: Callable[..., Any] | None,
     codes: np.ndarray,
     decode: Callable[[np.ndarray], np.ndarray] | None = None,
+    score: Callable[[np.ndarray], float] | None = None,
 ) -> CheckResult:
     """Exercise 3: ``function(codes (M, k), n, rng)`` -> ``(n, k)`` codes from a Gaussian fitted to ``codes``.
 
     The samples' mean and covariance must match the codes' within sampling error. With
-    ``decode`` the check also decodes them and reports the images' range.
+    ``decode`` (codes -> images) and ``score`` (images -> a distance to the data, lower is
+    better), the decoded samples must also score at most half of what decoded ``N(0, I)``
+    codes score: the prior must make the autoencoder a better sampler.
     """
     name = "Gaussian prior on the codes"
     if (feedback := not_a_function(name, function)) is not None:
@@ -118,8 +121,13 @@ def check_code_prior(
         return CheckResult(name, False, "the samples are not centred where the codes are." + hint)
     if covariance_error > 0.15:
         return CheckResult(name, False, "the samples' spread or correlations differ from the codes'." + hint)
-    message = "mean and covariance match the codes'"
-    if decode is not None:
-        images = np.asarray(decode(samples[:16].astype(np.float32)))
-        message += f"; decoded, they give images of shape {images.shape[1:]}"
-    return CheckResult(name, True, message + ".")
+    if decode is None or score is None:
+        return CheckResult(name, True, "mean and covariance match the codes'.")
+    standard = np.random.default_rng(1).standard_normal(samples.shape).astype(np.float32)
+    with_prior, without = float(score(decode(samples.astype(np.float32)))), float(score(decode(standard)))
+    scores = f"score of the decoded samples {with_prior:.3g}, of decoded N(0, I) codes {without:.3g}"
+    if not with_prior <= 0.5 * without:
+        return CheckResult(
+            name, False, f"the moments match, but the decoder does not sample better: {scores}."
+        )
+    return CheckResult(name, True, f"mean and covariance match the codes'; {scores}.")
