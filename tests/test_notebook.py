@@ -40,3 +40,11 @@ def test_glue_without_myst_nb_prints_name_and_value(monkeypatch, capsys):
     assert capsys.readouterr().out == "value = 42\n"
     assert notebook.glue("spread", 4.5, display=False) == 4.5
     assert capsys.readouterr().out == "spread = 4.5\n"
+
+
+def test_glue_turns_numpy_scalars_into_python_numbers():
+    import numpy as np
+
+    value = notebook.glue("ratio", np.float64(2.5), display=False)
+    assert type(value) is float and value == 2.5
+    assert type(notebook.glue("count", np.int64(3), display=False)) is int
