@@ -31,8 +31,9 @@ def glue(name: str, value: Any, display: bool = True) -> Any:
     """Make ``value`` available to the prose as ``{glue:text}`name``` and return it.
 
     A NumPy or TensorFlow scalar is converted to a Python number first (``{glue:text}`x:.2f```
-    cannot format ``np.float64(...)``). With MyST-NB present the value is glued (and shown when ``display`` is true); without it
-    ``name = value`` is printed (the generated Colab notebooks show glued numbers by name).
+    cannot format ``np.float64(...)``). With MyST-NB present the value is glued (and shown when
+    ``display`` is true); without it ``name = value`` is printed (the generated Colab notebooks
+    show glued numbers by name).
     """
     if not name.isidentifier():
         raise ValueError(f"glue name {name!r} must be a Python identifier (letters, digits, _)")
