@@ -8,7 +8,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export PYTHONHASHSEED := 0
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: install book test unit lint format sync student bench clean
+.PHONY: install book test unit lint format sync student bench experiments clean
 CHAPTERS = $(shell grep -l '^jupytext:' book/*.md)
 
 $(STAMP): requirements.txt pyproject.toml
@@ -81,6 +81,11 @@ student: $(STAMP)
 # Speed and memory of the chapters' models: a table, not a test (the machine is noisy).
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py
+
+# The five-seed table of the chapter "Mode collapse": every method on the ring and the grid,
+# one row per run in book/results/mode_collapse.csv (the chapter reads it; the README says how long).
+experiments: $(STAMP)
+	$(BIN)/python -m genmodels.experiments mode_collapse
 
 clean:
 	rm -rf _build student

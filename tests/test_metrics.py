@@ -93,3 +93,40 @@ def test_grid_protocol():
 def test_wrong_samples_are_rejected(bad):
     with pytest.raises(InputCheckError, match="samples"):
         mode_coverage(bad, CENTERS, STD)
+
+
+@pytest.mark.parametrize(
+    "centers", [np.zeros(8), np.zeros((8, 2, 1)), np.zeros((0, 2)), np.full((8, 2), np.nan), [["a", "b"]]]
+)
+def test_centres_of_the_wrong_shape_are_rejected(centers):
+    with pytest.raises(ValueError, match="centers"):
+        mode_coverage(CENTERS, centers, STD)
+
+
+def test_centres_of_another_dimension_than_the_samples():
+    with pytest.raises(InputCheckError, match=r"shape \(N, 3\)"):
+        mode_coverage(CENTERS, np.zeros((8, 3)), STD)
+
+
+@pytest.mark.parametrize("std", [0.0, -0.02, np.nan, np.inf])
+def test_std_must_be_positive(std):
+    with pytest.raises(ValueError, match="std must be a positive number"):
+        mode_coverage(CENTERS, CENTERS, std)
+
+
+def test_std_must_be_a_number():
+    with pytest.raises(TypeError, match="std must be a number"):
+        mode_coverage(CENTERS, CENTERS, "0.02")
+
+
+def test_nan_samples_say_the_generator_diverged():
+    samples = np.tile(CENTERS, (10, 1))
+    samples[3, 1] = np.nan
+    with pytest.raises(InputCheckError, match="1 NaN values: the generator has diverged"):
+        mode_coverage(samples, CENTERS, STD)
+
+
+@pytest.mark.parametrize(("n_std", "strict"), [(0.0, 0.01), (-1.0, 0.01), (3.0, -0.1), (3.0, 1.5)])
+def test_radius_and_strict_fraction_are_checked(n_std, strict):
+    with pytest.raises(ValueError, match=r"n_std|strict_fraction"):
+        mode_coverage(CENTERS, CENTERS, STD, n_std=n_std, strict_fraction=strict)

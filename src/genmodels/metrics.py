@@ -45,6 +45,40 @@ class ModeReport:
         )
 
 
+def _check_mixture(
+    centers: np.ndarray, std: float, n_std: float, strict_fraction: float, samples: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """The checks of :func:`mode_coverage` on its arguments (the samples' shape: ``check_batch``)."""
+    from genmodels.validation import InputCheckError
+
+    values = np.asarray(samples)
+    if np.issubdtype(values.dtype, np.floating) and np.isnan(values).any():
+        raise InputCheckError(
+            f"samples contain {int(np.isnan(values).sum())} NaN values: the generator has diverged. "
+            "Record the run as diverged (genmodels.experiments does) rather than measuring it."
+        )
+    try:
+        centers = np.asarray(centers, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"centers must be a numeric array of shape (n_modes, dim): {error}") from None
+    if centers.ndim != 2 or centers.shape[0] == 0 or centers.shape[1] == 0:
+        raise ValueError(
+            f"centers must have shape (n_modes, dim), e.g. (8, 2) from data.ring_centers(), "
+            f"got shape {centers.shape}"
+        )
+    if not np.all(np.isfinite(centers)):
+        raise ValueError("centers contain NaN or infinite values")
+    if isinstance(std, bool) or not isinstance(std, (int, float, np.integer, np.floating)):
+        raise TypeError(f"std must be a number (e.g. data.RING_STD), got {type(std).__name__}")
+    if not np.isfinite(std) or std <= 0:
+        raise ValueError(f"std must be a positive number (0.02 for the ring, 0.05 for the grid), got {std}")
+    if not n_std > 0:
+        raise ValueError(f"n_std must be positive (3 in the published protocol), got {n_std}")
+    if not 0 <= strict_fraction <= 1:
+        raise ValueError(f"strict_fraction must lie in [0, 1] (0.01 by default), got {strict_fraction}")
+    return centers, float(std)
+
+
 def mode_coverage(
     samples: np.ndarray,
     centers: np.ndarray,
@@ -60,8 +94,12 @@ def mode_coverage(
         std: the true modes' standard deviation (0.02 for the ring, 0.05 for the grid).
         n_std: the high-quality radius in standard deviations (3 in the protocol).
         strict_fraction: share of high-quality samples a mode needs for the strict count.
+
+    Raises:
+        ValueError: centres not of shape ``(M, d)``, a std that is not positive, samples of
+            another dimension or with NaN (a diverged generator).
     """
-    centers = np.asarray(centers, dtype=np.float64)
+    centers, std = _check_mixture(centers, std, n_std, strict_fraction, samples)
     samples = check_batch(samples, centers.shape[1:], what="samples").astype(np.float64)
     distances = np.linalg.norm(samples[:, None, :] - centers[None, :, :], axis=-1)
     nearest = distances.argmin(axis=1)
