@@ -330,41 +330,53 @@ class VAE(keras.Model):
 # ---------------------------------------------------------------- data and baseline
 
 
+def _check_intensities(images: object) -> np.ndarray:
+    """``images`` as float32 ``(N, ...)`` in [0, 1], or InputCheckError naming the fix."""
+    images = np.asarray(images)
+    return check_batch(images, images.shape[1:], (0.0, 1.0), what="images", fix=UNIT_INTERVAL_FIX)
+
+
 class DynamicallyBinarized(keras.utils.PyDataset):
     """Mini-batches of images binarised afresh in every epoch (dynamic binarisation).
 
-    Each pixel of intensity ``p`` becomes 1 with probability ``p``, with new random draws
-    in every epoch, so the model never sees the same binary image twice; this is the
-    protocol behind published likelihoods (Burda et al. 2016). The draws are a function of
-    ``(seed, epoch, batch)``, so a run is repeatable. Pass it to ``fit`` as ``x``.
+    A pixel of intensity ``p`` becomes 1 with probability ``p``, with new draws in
+    every epoch, so the model never sees the same binary image twice: the protocol
+    behind published likelihoods (Burda et al. 2016). The draws depend only on
+    ``(seed, epoch, batch)``, so a run can be repeated. Pass it to ``fit`` as ``x``.
 
     Args:
         images: intensities in [0, 1], shape ``(N, *data_shape)``.
-        batch_size: images per batch; the last incomplete batch of an epoch is dropped.
+        batch_size: images per batch; an epoch's last incomplete batch is dropped.
         seed: seed of the shuffling and of the binarisation.
-        first_epoch: the epoch the first pass counts as (e.g. the epoch a resumed run starts at).
+        first_epoch: the number of the first epoch (e.g. where a resumed run starts).
 
     Yields:
         float32 batches of 0s and 1s, shape ``(batch_size, *data_shape)``.
     """
 
-    def __init__(self, images: np.ndarray, batch_size: int, seed: int = 0, first_epoch: int = 0) -> None:
+    def __init__(
+        self,
+        images: np.ndarray,
+        batch_size: int,
+        seed: int = 0,
+        first_epoch: int = 0,
+    ) -> None:
         super().__init__()
-        images = np.asarray(images)
-        self.images = check_batch(images, images.shape[1:], (0.0, 1.0), what="images", fix=UNIT_INTERVAL_FIX)
+        self.images = _check_intensities(images)
         self.batch_size = check_positive_int(batch_size, "batch_size")
         if self.batch_size > len(self.images):
-            raise ValueError(f"batch_size {batch_size} is larger than the {len(self.images)} images")
+            raise ValueError(f"batch_size {batch_size} exceeds the {len(self.images)} images")
         self.seed = int(seed)
         self.epoch = int(first_epoch)
         self._started = False
         self._shuffle()
 
     def _shuffle(self) -> None:
-        self.order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.images))
+        rng = np.random.default_rng([self.seed, self.epoch])
+        self.order = rng.permutation(len(self.images))
 
     def on_epoch_begin(self) -> None:
-        """Keras calls this before every epoch: the next epoch gets a new order and new draws."""
+        """Keras calls this before every epoch: a new order, and new draws."""
         if self._started:
             self.epoch += 1
             self._shuffle()
@@ -381,18 +393,17 @@ class DynamicallyBinarized(keras.utils.PyDataset):
 
 
 def factorised_bernoulli_logits(images: np.ndarray, smoothing: float = 1e-3) -> np.ndarray:
-    """The best model with independent pixels: ``p_j`` = mean of pixel ``j`` over ``images``.
+    """The best model of independent pixels: ``p_j`` = the mean of pixel ``j``.
 
     Args:
-        images: training intensities (or binary images) in [0, 1], shape ``(N, *data_shape)``.
-        smoothing: ``p_j`` is clipped to ``[smoothing, 1 - smoothing]`` so no log is infinite.
+        images: training intensities (or binary images) in [0, 1], ``(N, *data_shape)``.
+        smoothing: ``p_j`` is clipped to ``[smoothing, 1 - smoothing]``.
 
     Returns:
         logits ``log(p / (1 - p))`` of shape ``data_shape``; score binary images with
         :func:`bernoulli_log_likelihood` (broadcast the logits to the batch).
     """
-    images = np.asarray(images)
-    images = check_batch(images, images.shape[1:], (0.0, 1.0), what="images", fix=UNIT_INTERVAL_FIX)
+    images = _check_intensities(images)
     p = np.clip(images.mean(axis=0, dtype=np.float64), smoothing, 1.0 - smoothing)
     return np.log(p / (1.0 - p)).astype(np.float32)
 
@@ -405,11 +416,11 @@ def importance_weighted_bounds(
     seed: int = 0,
     cache_dir: str | os.PathLike | None = None,
 ) -> dict[int, np.ndarray]:
-    """:func:`genmodels.metrics.importance_weighted_bound` for each ``k`` in ``ks``, per example, in nats.
+    """The bound ``L_k`` (:func:`genmodels.metrics.importance_weighted_bound`) per k.
 
-    With ``cache_dir`` the result is stored there under a fingerprint of the weights, the
-    data, ``ks`` and ``seed``, and reused when all four are the same: a chapter run again on
-    the same checkpoint gets the same numbers in milliseconds instead of recomputing them.
+    Per example, in nats. With ``cache_dir``, the result is stored there under a
+    fingerprint of the weights, the data, ``ks`` and ``seed``, and reused when all four
+    are the same: a chapter run again on the same checkpoint reads its numbers back.
 
     Returns:
         ``{k: float64 array (N,)}``.
@@ -427,7 +438,9 @@ def importance_weighted_bounds(
         if path.is_file():
             with np.load(path) as saved:
                 return {k: saved[f"k{k}"] for k in ks}
-    bounds = {k: importance_weighted_bound(encoder, decoder, x, k, seed=seed + k) for k in ks}
+    bounds = {}
+    for k in ks:
+        bounds[k] = importance_weighted_bound(encoder, decoder, x, k, seed=seed + k)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, **{f"k{k}": values for k, values in bounds.items()})
@@ -435,13 +448,13 @@ def importance_weighted_bounds(
 
 
 class KLWarmUp(keras.callbacks.Callback):
-    """Raises the KL weight ``beta`` linearly from 0 to 1 over the first ``epochs`` epochs.
+    """Raises the KL weight ``beta`` from 0 to 1 over the first ``epochs`` epochs.
 
-    Early in training the KL term pulls every ``q(z|x)`` onto the prior before the decoder
-    has learned to use ``z``; warming it up lets the latent code get used first (Bowman et
-    al. 2016; Sønderby et al. 2016). ``beta`` follows the optimizer's step counter, which
-    checkpoints hold, so a resumed run continues the same schedule. While ``beta < 1`` the
-    training objective is not yet the ELBO; the logged ``elbo`` always is.
+    Early in training the KL term pulls every ``q(z|x)`` onto the prior before the
+    decoder has learned to use ``z``; warming it up lets the code be used first
+    (Bowman et al. 2016; Sønderby et al. 2016). ``beta`` follows the optimizer's step
+    counter, which checkpoints hold, so a resumed run continues the same schedule.
+    While ``beta < 1`` the objective is not yet the ELBO; the logged ``elbo`` always is.
 
     Args:
         epochs: length of the warm-up, in epochs (may be fractional).
@@ -452,7 +465,8 @@ class KLWarmUp(keras.callbacks.Callback):
         super().__init__()
         if not epochs > 0:
             raise ValueError(f"epochs must be positive, got {epochs!r}")
-        self.warm_up_steps = float(epochs) * check_positive_int(steps_per_epoch, "steps_per_epoch")
+        steps = check_positive_int(steps_per_epoch, "steps_per_epoch")
+        self.warm_up_steps = float(epochs) * steps
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         step = float(self.model.optimizer.iterations.numpy())
