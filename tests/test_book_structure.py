@@ -129,3 +129,26 @@ def test_bibliography_keys_used_exist():
 def test_notebooks_are_valid_json_with_nbformat_4():
     for notebook_path in (ROOT / "book").glob("*.ipynb"):
         assert json.loads(notebook_path.read_text())["nbformat"] == 4
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_figure_cells_show_one_output(chapter: Path):
+    """A captioned figure cell whose last line is an expression (an Axes, a Colorbar) shows a text
+    output beside the image, and MyST-NB gives both the figure's name: "duplicate target"."""
+    import ast
+
+    for cell in jupytext.read(chapter).cells:
+        if cell.cell_type != "code" or "figure" not in (cell.metadata.get("mystnb") or {}):
+            continue
+        body = ast.parse(cell.source).body
+        last = body[-1] if body else None
+        returns_none = isinstance(last, ast.Expr) and getattr(
+            getattr(last.value, "func", None), "attr", ""
+        ) in {
+            "tight_layout",
+            "show",
+        }
+        assert not isinstance(last, ast.Expr) or returns_none, (
+            f"{chapter.name}: the figure cell ending in {cell.source.splitlines()[-1]!r} also shows that "
+            "expression's value; assign it (ax = ...) or end with fig.tight_layout()"
+        )
