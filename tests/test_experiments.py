@@ -174,3 +174,13 @@ def test_one_stored_row_reproduces():
     again = experiments.train_run(row["method"], "ring", 0, row["steps"], row["batch_size"]).row()
     for key in ("modes", "modes_strict", "high_quality", "reverse_kl", "diverged"):
         assert again[key] == pytest.approx(row[key], rel=1e-4, nan_ok=True), key
+
+
+def test_find_results_locally_and_says_what_to_do(tmp_path, monkeypatch):
+    assert experiments.find_results() == RESULTS or experiments.find_results().resolve() == RESULTS
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "x.csv").write_text("method\n")
+    assert experiments.find_results("x.csv") == Path("results") / "x.csv"
+    with pytest.raises(FileNotFoundError, match="make experiments"):
+        experiments.find_results("nothing.csv")

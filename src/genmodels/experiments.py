@@ -741,6 +741,35 @@ def read_csv(path: str | Path) -> tuple[dict[str, str], list[dict[str, object]]]
     return header, rows
 
 
+def find_results(name: str = "mode_collapse.csv", repo_url: str | None = None) -> Path:
+    """The results file ``book/results/<name>``: found locally, or downloaded from the repository.
+
+    Looks in ``./results`` (a chapter run from ``book/``), ``./book/results`` (from the
+    repository root) and the repository that holds this package (an editable install).
+    Elsewhere (Colab: the package was installed by pip) it downloads the file from the
+    ``main`` branch of ``repo_url`` (a GitHub URL) into the current folder.
+
+    Raises:
+        FileNotFoundError: not found locally and no ``repo_url`` given, or the download failed.
+    """
+    package_repo = Path(__file__).resolve().parents[2]
+    for folder in (Path("results"), Path("book") / "results", package_repo / "book" / "results"):
+        if (folder / name).is_file():
+            return folder / name
+    if repo_url is None:
+        raise FileNotFoundError(f"{name} not found in ./results or ./book/results: run `make experiments`")
+    import urllib.request
+
+    owner_repo = repo_url.rstrip("/").removesuffix(".git").split("github.com/")[-1]
+    url = f"https://raw.githubusercontent.com/{owner_repo}/main/book/results/{name}"
+    target = Path(name)
+    try:
+        urllib.request.urlretrieve(url, target)
+    except OSError as error:
+        raise FileNotFoundError(f"{name} is not here and downloading {url} failed: {error}") from None
+    return target
+
+
 def summarise(rows: Sequence[dict[str, object]]) -> list[dict[str, object]]:
     """Mean and sample standard deviation per (mixture, method) over the runs that did not diverge.
 
