@@ -416,7 +416,7 @@ def test_references_to_other_chapters_link_to_their_colab_notebooks(tmp_path: Pa
 def test_glue_roles_are_named_with_a_note_that_a_cell_prints_them(tmp_path: Path):
     text = _markdown(_convert(tmp_path, "\nThe loss is {glue:text}`final_loss:.3f` nats.\n"))
     assert "The loss is `final_loss` nats." in text
-    assert '(`final_loss`) are computed by the code cells that glue them (`glue("name", value)`)' in text
+    assert "(`final_loss`) are printed as `name = value` by the code cells that compute them" in text
 
 
 def test_exercises_are_numbered_and_solutions_hidden_with_grading_metadata(tmp_path: Path):
