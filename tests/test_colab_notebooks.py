@@ -222,7 +222,7 @@ def test_setup_cell_shows_pips_error_when_the_install_fails(tmp_path: Path):
 def test_setup_cell_is_ruff_clean(tmp_path: Path):
     cell = tmp_path / "setup.py"
     cell.write_text(cn.setup_cell_source("0" * 40) + "\n")
-    ruff = ROOT / ".venv" / "bin" / "ruff"
+    ruff = Path(sys.executable).with_name("ruff")  # the ruff of the environment running the tests
     for command in (["check", "--ignore", "E402"], ["format", "--check"]):
         result = subprocess.run([str(ruff), *command, str(cell)], capture_output=True, text=True, cwd=ROOT)
         assert result.returncode == 0, result.stdout + result.stderr
