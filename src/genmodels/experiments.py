@@ -16,11 +16,8 @@ per run. Same seed, same numbers: a run is seeded from ``(method, mixture, seed)
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
-import datetime
 import io
-import platform
 import sys
 import time
 import zlib
@@ -32,7 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from genmodels import data, gan, remedies, training
+from genmodels import data, gan, remedies, results, training
 from genmodels.metrics import ModeReport, mode_coverage
 from genmodels.validation import check_positive_int
 
@@ -599,19 +596,7 @@ CSV_FIELDS = (
     "diverged",
 )
 DEFAULT_CSV = Path("book/results/mode_collapse.csv")
-
-
-def _progress(done: int, total: int, start: float, label: str, stream: io.TextIOBase) -> None:
-    """One-line text progress bar with the elapsed time and an estimate of what is left."""
-    width = 30
-    filled = int(width * done / total)
-    elapsed = time.perf_counter() - start
-    left = elapsed / done * (total - done) if done else float("nan")
-    stream.write(
-        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} runs  "
-        f"{elapsed / 60:5.1f} min, ~{left / 60:4.1f} min left  {label:<28}"
-    )
-    stream.flush()
+HOW_TO_MAKE = "make experiments"  # or: python -m genmodels.experiments mode_collapse
 
 
 def _run_row(job: tuple[str, str, int, int, int, str | None]) -> dict[str, object]:
@@ -668,12 +653,12 @@ def sweep(
         rows.append(row)
         if progress:
             label = f"{row['mixture']}/{row['method']}/seed {row['seed']}"
-            _progress(len(rows), len(jobs), start, label, progress)
+            results.progress_bar(len(rows), len(jobs), start, label, progress)
         if on_row:
             on_row(in_order(rows))
 
     if progress:
-        _progress(0, len(jobs), start, "", progress)
+        results.progress_bar(0, len(jobs), start, "", progress)
     if workers == 1:
         for job in jobs:
             record(_run_row(job))
@@ -689,85 +674,19 @@ def sweep(
     return in_order(rows)
 
 
-def provenance(command: str) -> dict[str, str]:
-    """The header of a results file: command, date, machine and package versions."""
-    return {
-        "command": command,
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs",
-    }
-
-
 def write_csv(rows: Sequence[dict[str, object]], path: str | Path, header: dict[str, str]) -> Path:
-    """Write ``rows`` as CSV after ``# key: value`` comment lines holding ``header``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        for key, value in header.items():
-            handle.write(f"# {key}: {value}\n")
-        writer = csv.DictWriter(handle, CSV_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    """Write the mode-collapse rows (columns :data:`CSV_FIELDS`) after the ``header`` comment lines."""
+    return results.write_csv(rows, path, header, CSV_FIELDS)
 
 
-def read_csv(path: str | Path) -> tuple[dict[str, str], list[dict[str, object]]]:
-    """``(header, rows)`` of a file written by :func:`write_csv`; numbers parsed."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} does not exist: run `make experiments` (python -m genmodels.experiments "
-            "mode_collapse) to create it"
-        )
-    lines = path.read_text().splitlines()
-    header = {}
-    for line in lines:
-        if not line.startswith("# "):
-            break
-        key, _, value = line[2:].partition(": ")
-        header[key] = value
-    rows = []
-    for raw in csv.DictReader(line for line in lines if not line.startswith("#")):
-        row: dict[str, object] = dict(raw)
-        for key in ("seed", "steps", "batch_size", "diverged"):
-            row[key] = int(raw[key])
-        for key in ("modes", "modes_strict", "high_quality", "reverse_kl", "seconds"):
-            row[key] = float(raw[key])
-        rows.append(row)
-    return header, rows
+def read_csv(path: str | Path = DEFAULT_CSV) -> tuple[dict[str, str], list[dict[str, object]]]:
+    """``(header, rows)`` of a mode-collapse results file; says how to make it when it is missing."""
+    return results.read_csv(path, how_to_make=HOW_TO_MAKE)
 
 
 def find_results(name: str = "mode_collapse.csv", repo_url: str | None = None) -> Path:
-    """The results file ``book/results/<name>``: found locally, or downloaded from the repository.
-
-    Looks in ``./results`` (a chapter run from ``book/``), ``./book/results`` (from the
-    repository root) and the repository that holds this package (an editable install).
-    Elsewhere (Colab: the package was installed by pip) it downloads the file from the
-    ``main`` branch of ``repo_url`` (a GitHub URL) into the current folder.
-
-    Raises:
-        FileNotFoundError: not found locally and no ``repo_url`` given, or the download failed.
-    """
-    package_repo = Path(__file__).resolve().parents[2]
-    for folder in (Path("results"), Path("book") / "results", package_repo / "book" / "results"):
-        if (folder / name).is_file():
-            return folder / name
-    if repo_url is None:
-        raise FileNotFoundError(f"{name} not found in ./results or ./book/results: run `make experiments`")
-    import urllib.request
-
-    owner_repo = repo_url.rstrip("/").removesuffix(".git").split("github.com/")[-1]
-    url = f"https://raw.githubusercontent.com/{owner_repo}/main/book/results/{name}"
-    target = Path(name)
-    try:
-        urllib.request.urlretrieve(url, target)
-    except OSError as error:
-        raise FileNotFoundError(f"{name} is not here and downloading {url} failed: {error}") from None
-    return target
+    """:func:`genmodels.results.find_results` for this experiment's file."""
+    return results.find_results(name, repo_url, how_to_make=HOW_TO_MAKE)
 
 
 def summarise(rows: Sequence[dict[str, object]]) -> list[dict[str, object]]:
@@ -838,20 +757,34 @@ def markdown_table(summary: Sequence[dict[str, object]], mixture: str) -> str:
     return "\n".join(lines)
 
 
+# The other long experiments live beside the chapter code they serve; each module has a
+# ``main(argv) -> int`` taking the options after the experiment's name.
+OTHER_EXPERIMENTS = {
+    "posterior_collapse": "genmodels.posterior_collapse",
+    "generalisation": "genmodels.generalisation",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m genmodels.experiments mode_collapse [options]``."""
+    """Command line: ``python -m genmodels.experiments NAME [options]`` (NAME: ``mode_collapse``
+    or one of :data:`OTHER_EXPERIMENTS`; ``--help`` after NAME lists its options)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in OTHER_EXPERIMENTS:
+        import importlib
+
+        return importlib.import_module(OTHER_EXPERIMENTS[argv[0]]).main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m genmodels.experiments", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("experiment", choices=["mode_collapse"])
+    parser.add_argument("experiment", choices=["mode_collapse", *OTHER_EXPERIMENTS])
     parser.add_argument("--seeds", type=int, default=5, help="seeds per method and mixture (default 5)")
     parser.add_argument("--methods", nargs="+", help="methods to run (default: SWEEP_METHODS)")
     parser.add_argument("--mixtures", nargs="+", default=list(MIXTURES), choices=list(MIXTURES))
     parser.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
     parser.add_argument("--out", type=Path, default=DEFAULT_CSV, help=f"CSV to write (default {DEFAULT_CSV})")
     args = parser.parse_args(argv)
-    command = "python -m genmodels.experiments " + " ".join(argv if argv is not None else sys.argv[1:])
-    header = provenance(command.strip())
+    command = "python -m genmodels.experiments " + " ".join(argv)
+    header = results.provenance(command.strip())
     header["budget"] = "; ".join(f"{k}: {s} steps of batch {b}" for k, (s, b) in BUDGET.items())
     methods = {mix: args.methods or SWEEP_METHODS[mix] for mix in args.mixtures}
     total = args.seeds * sum(len(m) for m in methods.values())
