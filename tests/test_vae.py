@@ -475,3 +475,47 @@ def test_kl_warm_up_follows_the_optimizer_steps_and_resumes(tmp_path):
     np.testing.assert_allclose(betas[4:], [0.5, 0.625, 0.75, 0.875, 1.0, 1.0, 1.0, 1.0])
     with pytest.raises(ValueError, match="positive"):
         KLWarmUp(epochs=0, steps_per_epoch=4)
+
+
+def test_warm_up_reaches_its_target_and_refuses_bad_ones():
+    model = small_vae()
+    model.fit(np.zeros((8, 6), np.float32), epochs=1, batch_size=8, verbose=0)  # optimizer at step 1
+    warm_up = KLWarmUp(epochs=1, steps_per_epoch=2, target=0.5)
+    warm_up.set_model(model)
+    warm_up.on_train_batch_begin(0)
+    assert float(model.beta.numpy()) == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="target"):
+        KLWarmUp(epochs=1, steps_per_epoch=2, target=-1.0)
+
+
+def test_recipe_builds_the_vae_chapters_model_and_checks_its_arguments():
+    from genmodels.training import set_seed
+    from genmodels.vae import Recipe
+
+    recipe = Recipe(latent_dim=4, hidden=(16, 8), batch_size=32)
+    model = recipe.build(n_images=320)
+    set_seed(0)  # what the VAE chapter does by hand
+    encoder, decoder = build_mlp_encoder(latent_dim=4, hidden=(16, 8)), build_mlp_decoder(4, hidden=(8, 16))
+    by_hand = VAE(encoder, decoder, seed=0)
+    for ours, theirs in zip(model.get_weights(), by_hand.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    assert recipe.steps_per_epoch(320) == 10 and model.optimizer.learning_rate.numpy() == pytest.approx(2e-3)
+    with pytest.raises(ValueError, match="do not fill one batch"):
+        recipe.steps_per_epoch(31)
+    bad_arguments = [{"epochs": 0}, {"beta": -1.0}, {"warm_up_epochs": -1}, {"hidden": (0,)}]
+    for bad in bad_arguments:
+        with pytest.raises(ValueError):
+            Recipe(**bad)
+
+
+def test_recipe_trains_and_resumes(tmp_path):
+    from genmodels.vae import Recipe
+
+    images = np.random.default_rng(0).uniform(size=(64, 28, 28, 1)).astype(np.float32)
+    recipe = Recipe(latent_dim=2, hidden=(8,), batch_size=32, epochs=2, warm_up_epochs=1, beta=0.5)
+    model, resumed_from = recipe.train(images, tmp_path)
+    assert resumed_from == 0 and float(model.beta.numpy()) == pytest.approx(0.5)
+    again, resumed_from = recipe.train(images, tmp_path)
+    assert resumed_from == 2
+    for ours, theirs in zip(model.get_weights(), again.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
