@@ -274,6 +274,16 @@ class AutoregressiveVAE(keras.Model):
             "mean": mean,
         }
 
+    def log_likelihood(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """``log p(x|z)`` in nats, ``(N,)``, of images ``(N, side, side, 1)`` given codes ``(N, d)``."""
+        x = check_batch(x, self.data_shape, (0.0, 1.0), what="x")
+        z = check_batch(z, (self.latent_dim,), what="z")
+        if len(z) != len(x):
+            raise ValueError(f"one code per image: got {len(x)} images and {len(z)} codes")
+        flat = tf.constant(x.reshape(len(x), self.n_pixels))
+        logits = self.decoder([flat, tf.constant(z)], training=False)
+        return tf.reduce_sum(flat * logits - tf.nn.softplus(logits), axis=1).numpy().astype(np.float64)
+
     @tf.function(reduce_retracing=True)
     def _probabilities(self, x: tf.Tensor, z: tf.Tensor) -> tf.Tensor:
         return tf.sigmoid(self.decoder([x, z], training=False))
@@ -528,6 +538,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     budget = CollapseBudget()
     header["beta_sweep"] = f"vae.Recipe with beta, {args.epochs} epochs on 60,000 images; test: 2,000 images"
     header["collapse"] = f"autoregressive-decoder VAE, {budget}"
+    header["seconds"] = (
+        "wall-clock seconds of each run in this invocation; a run restored from its checkpoint "
+        "(GENMODELS_CHECKPOINT_DIR) shows only the time to restore and measure it"
+    )
     jobs = [("beta", b) for b in args.betas] + [("collapse", c) for c in args.configs]
     rows: list[dict[str, object]] = []
     start = time.perf_counter()
