@@ -111,6 +111,39 @@ def test_cached_run_loads_instead_of_training(tmp_path, monkeypatch):
         experiments.cached_run("gan", "ring", 0, 41, 64, cache=tmp_path)
 
 
+def test_a_changed_recipe_never_loads_a_stale_run(tmp_path, monkeypatch):
+    import dataclasses
+
+    experiments.cached_run("gan", "ring", 0, 30, 64, cache=tmp_path)
+    calls = []
+
+    def count_training(method, *args, **kwargs):
+        calls.append(method)
+        return original(method, *args, **kwargs)
+
+    original = experiments.train_run
+    monkeypatch.setattr(experiments, "train_run", count_training)
+    changed = dataclasses.replace(METHODS["gan"], decay=False)  # same name, other recipe
+    experiments.cached_run(changed, "ring", 0, 30, 64, cache=tmp_path)
+    experiments.cached_run(METHODS["gan"], "ring", 0, 30, 64, cache=tmp_path)  # the registered one: cached
+    assert calls == [changed] and len(list(tmp_path.glob("*.npz"))) == 2
+    assert changed.fingerprint() != METHODS["gan"].fingerprint()
+    assert Method("x", "other label", "article").fingerprint() == Method("y", "y").fingerprint()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"generator_hidden": [64, 64]}, TypeError),
+        ({"unroll_optimizer": "rmsprop"}, ValueError),
+        ({"steps_factor": 0}, ValueError),
+    ],
+)
+def test_bad_architectures_are_refused(kwargs, error):
+    with pytest.raises(error):
+        Method("x", "x", **kwargs)
+
+
 def test_csv_round_trip_and_summary(tmp_path):
     rows = [
         {
@@ -163,7 +196,9 @@ def test_stored_table_is_complete_and_has_provenance():
     header, rows = experiments.read_csv(RESULTS)
     for key in ("command", "date", "tensorflow", "keras", "numpy", "budget"):
         assert header.get(key), key
-    assert all(r["steps"] == experiments.BUDGET[r["mixture"]][0] for r in rows)
+    assert all(
+        r["steps"] == experiments.BUDGET[r["mixture"]][0] * METHODS[r["method"]].steps_factor for r in rows
+    )
 
 
 @pytest.mark.slow

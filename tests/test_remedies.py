@@ -115,3 +115,47 @@ def test_unrolled_loss_uses_a_look_ahead_copy_and_leaves_d_unchanged():
     assert float(loss) == pytest.approx(float(gan.generator_loss_non_saturating(D2(fake))), rel=1e-5)
     assert float(loss) != pytest.approx(float(gan.generator_loss_non_saturating(D(fake))), rel=1e-3)
     assert grad is not None and np.all(np.isfinite(numpy(grad)))
+
+
+def test_adam_look_ahead_matches_the_real_adam_steps_and_leaves_d_unchanged():
+    """Two look-ahead steps = two real steps of the discriminator's Adam (moments, count, rate)."""
+    D = _small_discriminator()
+    optimizer = keras.optimizers.Adam(1e-2, beta_1=0.5)
+    optimizer.build(D.trainable_variables)
+    rng = np.random.default_rng(3)
+    real, fake = rng.normal(size=(16, 2)).astype(np.float32), rng.normal(size=(16, 2)).astype(np.float32)
+
+    def real_step() -> None:
+        with tf.GradientTape() as tape:
+            loss = gan.discriminator_loss(D(real), D(fake))
+        optimizer.apply_gradients(
+            zip(tape.gradient(loss, D.trainable_variables), D.trainable_variables, strict=True)
+        )
+
+    real_step()  # non-zero moments and a step count of 1 to continue from
+    before = [numpy(v).copy() for v in D.trainable_variables]
+    mean_logit = tf.reduce_mean
+    looked_ahead = float(remedies.unrolled_generator_loss_adam(D, optimizer, real, fake, mean_logit, 2))
+    for old, new in zip(before, D.trainable_variables, strict=True):
+        np.testing.assert_array_equal(old, numpy(new))
+    now = float(mean_logit(D(fake)))
+    real_step(), real_step()
+    assert looked_ahead == pytest.approx(float(mean_logit(D(fake))), rel=1e-4, abs=1e-6)
+    assert looked_ahead != pytest.approx(now, rel=1e-3)
+
+
+def test_adam_look_ahead_refuses_an_unbuilt_or_other_optimizer():
+    D = _small_discriminator()
+    points = np.zeros((4, 2), np.float32)
+    with pytest.raises(ValueError, match="build the optimizer"):
+        remedies.unrolled_generator_loss_adam(D, keras.optimizers.Adam(), points, points, tf.reduce_mean, 1)
+    with pytest.raises(TypeError, match="Adam"):
+        remedies.unrolled_generator_loss_adam(D, keras.optimizers.SGD(), points, points, tf.reduce_mean, 1)
+
+
+def test_batch_norm_generator_normalises_in_training_and_samples_deterministically():
+    G = remedies.build_batch_norm_generator(2, 2, (16, 16))
+    z = np.random.default_rng(0).normal(size=(32, 2)).astype(np.float32)
+    assert G(z, training=True).shape == (32, 2)
+    assert len([layer for layer in G.layers if isinstance(layer, keras.layers.BatchNormalization)]) == 2
+    np.testing.assert_allclose(numpy(G(z[:1], training=False)), numpy(G(z, training=False))[:1], rtol=1e-5)

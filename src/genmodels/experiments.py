@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import io
+import os
 import sys
 import time
 import zlib
@@ -78,6 +79,15 @@ class Method:
         d_steps: discriminator steps per generator step.
         g_l1, g_l2: the article's penalty on the generator's weights (kernels only).
         unroll_steps, unroll_learning_rate: unrolled GAN's look-ahead (0 = none).
+        unroll_optimizer: the look-ahead's update: ``"sgd"`` (plain steps of
+            ``unroll_learning_rate``) or ``"adam"`` (the discriminator's own Adam update,
+            continuing from its current moment estimates and learning rate, as in Metz et al.
+            2017; ``unroll_learning_rate`` is then unused).
+        generator_hidden, discriminator_hidden: hidden widths of the two MLPs.
+        generator_batch_norm: batch normalisation after every hidden layer of the generator.
+        latent_dim: size of the generator's input ``z``.
+        steps_factor: the run trains ``steps_factor`` times the budget's steps (1 = the
+            budget of :data:`BUDGET`, shared by the other recipes).
     """
 
     name: str
@@ -97,6 +107,12 @@ class Method:
     g_l2: float = 0.0
     unroll_steps: int = 0
     unroll_learning_rate: float = 0.0
+    unroll_optimizer: str = "sgd"
+    generator_hidden: tuple[int, ...] = (128, 128, 128)
+    discriminator_hidden: tuple[int, ...] = (128, 128, 128)
+    generator_batch_norm: bool = False
+    latent_dim: int = 2
+    steps_factor: int = 1
 
     def __post_init__(self) -> None:
         if self.generator_loss not in ("non_saturating", "minimax", "wasserstein"):
@@ -108,10 +124,28 @@ class Method:
             raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
         if self.family not in ("plain", "article", "established"):
             raise ValueError(f"family must be 'plain', 'article' or 'established', got {self.family!r}")
-        for field in ("pack_size", "d_steps"):
+        if self.unroll_optimizer not in ("sgd", "adam"):
+            raise ValueError(f"unroll_optimizer must be 'sgd' or 'adam', got {self.unroll_optimizer!r}")
+        for field in ("pack_size", "d_steps", "latent_dim", "steps_factor"):
             check_positive_int(getattr(self, field), field)
         if min(self.g_learning_rate, self.d_learning_rate) <= 0:
             raise ValueError("learning rates must be positive")
+        for field in ("generator_hidden", "discriminator_hidden"):
+            if not isinstance(getattr(self, field), tuple):
+                raise TypeError(
+                    f"{field} must be a tuple of widths, e.g. (128, 128), got {getattr(self, field)!r}"
+                )
+
+    def fingerprint(self) -> str:
+        """8 hex digits that change whenever a training setting changes (name, label and family
+        aside). Only settings that differ from the defaults enter, so adding a new setting
+        with a default that keeps the old behaviour leaves existing fingerprints alone."""
+        changed = [
+            (f.name, getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name not in ("name", "label", "family") and getattr(self, f.name) != f.default
+        ]
+        return f"{zlib.crc32(repr(changed).encode()):08x}"
 
 
 METHODS: dict[str, Method] = {
@@ -119,6 +153,13 @@ METHODS: dict[str, Method] = {
     for m in (
         Method("gan_minimax", "GAN, minimax loss", generator_loss="minimax"),
         Method("gan", "GAN, non-saturating loss"),
+        Method(
+            "gan_fast",
+            "GAN, constant learning rate 1e-2",
+            g_learning_rate=1e-2,
+            d_learning_rate=1e-2,
+            decay=False,
+        ),
         Method("lr_ratio", "article: D learns 4x faster (TTUR-like)", "article", d_learning_rate=4e-3),
         Method(
             "sgd",
@@ -133,6 +174,8 @@ METHODS: dict[str, Method] = {
         Method("spectral_norm", "spectral normalisation", "established", spectral_norm=True),
         Method("pacgan2", "PacGAN2 (packs of 2)", "established", pack_size=2),
         Method("pacgan4", "PacGAN4 (packs of 4)", "established", pack_size=4),
+        Method("pacgan2_long", "PacGAN2, twice the steps", "established", pack_size=2, steps_factor=2),
+        Method("pacgan4_long", "PacGAN4, twice the steps", "established", pack_size=4, steps_factor=2),
         Method(
             "wgan_gp",
             "WGAN-GP",
@@ -144,7 +187,11 @@ METHODS: dict[str, Method] = {
             d_learning_rate=1e-3,
         ),
         Method(
-            "unrolled", "unrolled GAN (5 steps)", "established", unroll_steps=5, unroll_learning_rate=1e-2
+            "unrolled",
+            "unrolled GAN (5 Adam steps)",
+            "established",
+            unroll_steps=5,
+            unroll_optimizer="adam",
         ),
     )
 }
@@ -177,8 +224,6 @@ class ToyGAN(keras.Model):
         total_steps: training length (the learning rates decay over it).
         batch_size: points per step (a multiple of ``method.pack_size``).
         seed: seeds the weights, the noise and the data stream.
-        hidden: hidden widths of both MLPs.
-        latent_dim: size of ``z``.
         pack_function: how ``(N, 2)`` points become ``(N / m, 2 m)`` packs
             (:func:`genmodels.remedies.pack`; an exercise swaps in its own).
     """
@@ -190,8 +235,6 @@ class ToyGAN(keras.Model):
         total_steps: int,
         batch_size: int = 256,
         seed: int = 0,
-        hidden: Sequence[int] = (128, 128, 128),
-        latent_dim: int = 2,
         pack_function: Callable[[tf.Tensor, int], tf.Tensor] = remedies.pack,
     ) -> None:
         super().__init__(name=f"toygan_{method.name}")
@@ -200,16 +243,24 @@ class ToyGAN(keras.Model):
         if batch_size % method.pack_size:
             raise ValueError(f"batch_size {batch_size} must be a multiple of pack_size {method.pack_size}")
         self.method, self.mixture = method, mixture
-        self.batch_size, self.latent_dim = batch_size, latent_dim
+        self.batch_size, self.latent_dim = batch_size, method.latent_dim
         keras.utils.set_random_seed(seed)
-        self.generator = gan.build_mlp_generator(latent_dim, 2, hidden)
+        self.generator = (
+            remedies.build_batch_norm_generator(method.latent_dim, 2, method.generator_hidden)
+            if method.generator_batch_norm
+            else gan.build_mlp_generator(method.latent_dim, 2, method.generator_hidden)
+        )
         self.discriminator = remedies.build_discriminator(
-            2, hidden, method.pack_size, method.minibatch_std, method.spectral_norm
+            2, method.discriminator_hidden, method.pack_size, method.minibatch_std, method.spectral_norm
         )
         self.g_optimizer = _optimizer(method.optimizer, method.g_learning_rate, total_steps, method.decay)
         self.d_optimizer = _optimizer(
             method.optimizer, method.d_learning_rate, total_steps * method.d_steps, method.decay
         )
+        if method.unroll_steps and method.unroll_optimizer == "adam":
+            if method.optimizer != "adam":
+                raise ValueError("an Adam look-ahead needs optimizer='adam' for the discriminator")
+            self.d_optimizer.build(self.discriminator.trainable_variables)  # its moments exist from step 0
         self.noise = keras.random.SeedGenerator(seed)
         self.centers = tf.constant(mixture.centers, tf.float32)
         self.steps_done = 0
@@ -224,7 +275,8 @@ class ToyGAN(keras.Model):
         return tf.gather(self.centers, which) + self.mixture.std * jitter
 
     def fake_batch(self) -> tf.Tensor:
-        return self.generator(keras.random.normal((self.batch_size, self.latent_dim), seed=self.noise))
+        z = keras.random.normal((self.batch_size, self.latent_dim), seed=self.noise)
+        return self.generator(z, training=True)  # batch statistics when the generator normalises
 
     def d_loss(self, real: tf.Tensor, fake: tf.Tensor) -> tf.Tensor:
         m = self.method
@@ -251,14 +303,24 @@ class ToyGAN(keras.Model):
         fake_p = self.pack(fake, m.pack_size)
         if m.unroll_steps:
             real_p = self.pack(self.real_batch(), m.pack_size)
-            loss = remedies.unrolled_generator_loss(
-                self.discriminator,
-                real_p,
-                fake_p,
-                losses[m.generator_loss],
-                m.unroll_steps,
-                m.unroll_learning_rate,
-            )
+            if m.unroll_optimizer == "adam":
+                loss = remedies.unrolled_generator_loss_adam(
+                    self.discriminator,
+                    self.d_optimizer,
+                    real_p,
+                    fake_p,
+                    losses[m.generator_loss],
+                    m.unroll_steps,
+                )
+            else:
+                loss = remedies.unrolled_generator_loss(
+                    self.discriminator,
+                    real_p,
+                    fake_p,
+                    losses[m.generator_loss],
+                    m.unroll_steps,
+                    m.unroll_learning_rate,
+                )
         else:
             loss = losses[m.generator_loss](self.discriminator(fake_p, training=True))
         if m.g_l1 or m.g_l2:
@@ -443,7 +505,7 @@ def train_run(
 def _save(result: RunResult, path: Path) -> None:
     arrays = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.name != "report"}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # two processes never share a half-written file
     np.savez_compressed(tmp, **arrays)
     tmp.replace(path)
 
@@ -485,12 +547,15 @@ def cached_run(
     """:func:`train_run`, stored as ``.npz`` and loaded instead of retrained when asked again.
 
     The file lives in ``cache`` (default ``training.checkpoint_dir("mode_collapse")``) and
-    its name holds every setting, so a changed setting trains afresh. A loaded run keeps
-    the wall time of the run that trained it.
+    its name holds every setting, the recipe's :meth:`Method.fingerprint` included, so a
+    changed recipe or setting trains afresh instead of loading a stale run. A loaded run
+    keeps the wall time of the run that trained it.
     """
-    name = method if isinstance(method, str) else method.name
-    if isinstance(method, Method) and METHODS.get(name) != method:
-        name = f"{name}-{zlib.crc32(repr(method).encode()):08x}"  # a custom recipe: its own file
+    if isinstance(method, str):
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        method = METHODS[method]
+    name = f"{method.name}-{method.fingerprint()}"
     folder = Path(cache) if cache is not None else training.checkpoint_dir("mode_collapse")
     path = folder / f"{name}_{mixture}_s{seed}_n{steps}_b{batch_size}_e{snapshot_every}_d{d_map_limit:g}.npz"
     if path.is_file():
@@ -507,10 +572,12 @@ def cached_run(
 BUDGET: dict[str, tuple[int, int]] = {"ring": (4000, 512), "grid": (8000, 512)}
 
 # The methods of the full table per mixture. WGAN-GP and unrolling cost about 5 times more
-# per step; on the grid they are left out of the sweep to keep it within a CPU budget.
+# per step; on the grid they are left out of the sweep to keep it within a CPU budget, and
+# so is the constant-learning-rate GAN (the plain GAN collapses there anyway). The longer
+# packing runs are for the grid, where the budget is what limits packing.
 SWEEP_METHODS: dict[str, tuple[str, ...]] = {
-    "ring": tuple(METHODS),
-    "grid": tuple(m for m in METHODS if m not in ("wgan_gp", "unrolled")),
+    "ring": tuple(m for m in METHODS if METHODS[m].steps_factor == 1),
+    "grid": tuple(m for m in METHODS if m not in ("wgan_gp", "unrolled", "gan_fast")),
 }
 
 # The published rows (mean over runs): VEEGAN Table 1 (Srivastava et al. 2017) and PacGAN
@@ -602,7 +669,7 @@ HOW_TO_MAKE = "make experiments"  # or: python -m genmodels.experiments mode_col
 def _run_row(job: tuple[str, str, int, int, int, str | None]) -> dict[str, object]:
     """One job of :func:`sweep` (a top-level function, so worker processes can run it)."""
     method, mixture, seed, steps, batch, cache = job
-    return cached_run(method, mixture, seed, steps, batch, cache=cache).row()
+    return cached_run(method, mixture, seed, steps * METHODS[method].steps_factor, batch, cache=cache).row()
 
 
 def sweep(
@@ -785,7 +852,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = "python -m genmodels.experiments " + " ".join(argv)
     header = results.provenance(command.strip())
-    header["budget"] = "; ".join(f"{k}: {s} steps of batch {b}" for k, (s, b) in BUDGET.items())
+    longer = [f"{m.name} {m.steps_factor}x" for m in METHODS.values() if m.steps_factor > 1]
+    header["budget"] = "; ".join(f"{k}: {s} steps of batch {b}" for k, (s, b) in BUDGET.items()) + (
+        f"; longer: {', '.join(longer)}" if longer else ""
+    )
     methods = {mix: args.methods or SWEEP_METHODS[mix] for mix in args.mixtures}
     total = args.seeds * sum(len(m) for m in methods.values())
     start = time.perf_counter()

@@ -13,6 +13,9 @@ can show it on the page:
   used by :func:`build_discriminator`.
 * :func:`unrolled_generator_loss` — unrolled GANs (Metz et al. 2017): the generator is
   scored against the discriminator as it will be after ``k`` more of its own steps.
+* :func:`unrolled_generator_loss_adam` — the same look-ahead taken with the
+  discriminator's own Adam update (its current moments and learning rate), as Metz et al.
+  do.
 * :func:`weight_penalty` — the article's L1/L2 penalty on the generator's weights (not an
   established remedy; the chapter measures what it does).
 
@@ -159,3 +162,74 @@ def unrolled_generator_loss(
         grads = tape.gradient(loss, params)
         params = [p - learning_rate * g for p, g in zip(params, grads, strict=True)]
     return generator_loss(logits(params, fake))
+
+
+def unrolled_generator_loss_adam(
+    discriminator: keras.Model,
+    optimizer: keras.optimizers.Adam,
+    real: tf.Tensor,
+    fake: tf.Tensor,
+    generator_loss: object,
+    steps: int,
+) -> tf.Tensor:
+    """:func:`unrolled_generator_loss` with Adam look-ahead steps, as in Metz et al. (2017).
+
+    The ``steps`` look-ahead updates are the discriminator's own Adam updates: they start
+    from ``optimizer``'s current first and second moment estimates, step count and
+    learning rate (``optimizer`` must already be built on the discriminator's trainable
+    variables) and carry them forward, so the generator sees the discriminator as it would
+    really be after ``steps`` more of its steps. Nothing of the real discriminator or its
+    optimizer is changed. Shapes as in :func:`unrolled_generator_loss`.
+    """
+    steps = check_positive_int(steps, "unroll steps")
+    if not isinstance(optimizer, keras.optimizers.Adam):
+        raise TypeError(f"the Adam look-ahead needs a keras.optimizers.Adam, got {type(optimizer).__name__}")
+    variables = discriminator.trainable_variables
+    if not optimizer.built:
+        raise ValueError("build the optimizer first: optimizer.build(discriminator.trainable_variables)")
+    params = [v.value for v in variables]
+    frozen = [v.value for v in discriminator.non_trainable_variables]
+    index = [optimizer._get_variable_index(v) for v in variables]
+    first = [optimizer._momentums[i].value for i in index]
+    second = [optimizer._velocities[i].value for i in index]
+    beta_1, beta_2, epsilon = optimizer.beta_1, optimizer.beta_2, optimizer.epsilon
+    learning_rate = tf.cast(optimizer.learning_rate, tf.float32)
+    count = tf.cast(optimizer.iterations, tf.float32)
+
+    def logits(weights: list[tf.Tensor], points: tf.Tensor) -> tf.Tensor:
+        return discriminator.stateless_call(weights, frozen, points, training=True)[0]
+
+    for k in range(steps):
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            loss = discriminator_loss(logits(params, real), logits(params, fake))
+        grads = tape.gradient(loss, params)
+        t = count + k + 1.0
+        step = learning_rate * tf.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
+        first = [beta_1 * m + (1.0 - beta_1) * g for m, g in zip(first, grads, strict=True)]
+        second = [beta_2 * v + (1.0 - beta_2) * g * g for v, g in zip(second, grads, strict=True)]
+        params = [
+            p - step * m / (tf.sqrt(v) + epsilon) for p, m, v in zip(params, first, second, strict=True)
+        ]
+    return generator_loss(logits(params, fake))
+
+
+def build_batch_norm_generator(
+    latent_dim: int = 2, data_dim: int = 2, hidden: Sequence[int] = (400, 400, 400, 400)
+) -> keras.Model:
+    """An MLP generator with batch normalisation after every hidden layer, like PacGAN's 2-D one.
+
+    ``(N, latent_dim) -> (N, data_dim)``: each hidden block is Dense, BatchNormalization,
+    ReLU; the output layer is linear. Call it with ``training=True`` while training (batch
+    statistics) and ``training=False`` to sample (running averages).
+    """
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
+    data_dim = check_positive_int(data_dim, "data_dim")
+    z = keras.Input((latent_dim,), name="z")
+    h = z
+    for i, width in enumerate(hidden):
+        h = layers.Dense(check_positive_int(width, "hidden width"), name=f"dense_{i}")(h)
+        h = layers.BatchNormalization(name=f"batch_norm_{i}")(h)
+        h = layers.ReLU(name=f"relu_{i}")(h)
+    x = layers.Dense(data_dim, name="x")(h)
+    return keras.Model(z, x, name="batch_norm_generator")
