@@ -113,6 +113,8 @@ class CollapseConfig:
         free_bits: nats per latent dimension below which the KL costs nothing (0: off).
         iw_samples: ``k`` of the importance-weighted bound trained on (1: the ELBO).
         decoder_l1, decoder_l2: the article's penalty on the decoder's kernels.
+        head_start: start from the pretrained decoder (:func:`pretrained_decoder_weights`);
+            False: from its random initialisation.
     """
 
     name: str
@@ -126,6 +128,7 @@ class CollapseConfig:
     iw_samples: int = 1
     decoder_l1: float = 0.0
     decoder_l2: float = 0.0
+    head_start: bool = True
 
     def __post_init__(self) -> None:
         if self.family not in ("plain", "established", "article"):
@@ -156,6 +159,7 @@ CONFIGS: dict[str, CollapseConfig] = {
     c.name: c
     for c in (
         CollapseConfig("plain", "plain ELBO"),
+        CollapseConfig("plain_no_head_start", "plain ELBO, no head start", head_start=False),
         CollapseConfig("annealing", "KL annealing (linear, first half)", "established", schedule="linear"),
         CollapseConfig("free_bits", "free bits (0.1 nats per dimension)", "established", free_bits=0.1),
         CollapseConfig("cyclical", "cyclical annealing (4 cycles)", "established", schedule="cyclical"),
@@ -376,8 +380,8 @@ def train_collapse_run(
 ) -> AutoregressiveVAE:
     """Train the autoregressive-decoder VAE with ``config``; its decoder starts pretrained.
 
-    The decoder starts from :func:`pretrained_decoder_weights` (ignoring ``z``), the encoder
-    from its random initialisation.
+    The decoder starts from :func:`pretrained_decoder_weights` (ignoring ``z``; unless the config
+    has no ``head_start``), the encoder from its random initialisation.
 
     ``kl_weights`` ``(total_steps,)`` replaces the config's schedule. Resumes from ``directory``
     (default: a checkpoint directory named after the config and the budget).
@@ -386,11 +390,12 @@ def train_collapse_run(
     if train_x is None:
         train_x, _ = fashion_data(budget.n_train, budget.side)
     train_x = train_x[: budget.n_train]
-    decoder_weights = pretrained_decoder_weights(budget, train_x)
+    decoder_weights = pretrained_decoder_weights(budget, train_x) if config.head_start else None
     training.set_seed(budget.seed)
     model = AutoregressiveVAE(config, budget.latent_dim, budget.hidden, budget.side, seed=budget.seed)
     model.compile(optimizer=keras.optimizers.Adam(budget.learning_rate))
-    model.decoder.set_weights(decoder_weights)
+    if decoder_weights is not None:
+        model.decoder.set_weights(decoder_weights)
     stream = vae.DynamicallyBinarized(train_x, budget.batch_size, seed=budget.seed)
     total_steps = budget.epochs * len(stream)
     weights = config.kl_weights(total_steps) if kl_weights is None else np.asarray(kl_weights)
