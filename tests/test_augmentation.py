@@ -86,6 +86,19 @@ def test_fixed_order_repeats_and_shuffled_order_does_not():
     assert sorted(first) == list(range(40)) and not np.array_equal(first, shuffled.rows)
 
 
+def test_a_resumed_stream_continues_where_the_run_stopped():
+    x = images(30)
+    whole = augmentation.TrainingStream(x, 10, 4, seed=2, augmentation=augmentation.random_flip)
+    for _ in range(3):  # epochs 0, 1, 2
+        whole.on_epoch_begin()
+    resumed = augmentation.TrainingStream(
+        x, 10, 4, seed=2, augmentation=augmentation.random_flip, first_epoch=2
+    )
+    resumed.on_epoch_begin()
+    np.testing.assert_array_equal(whole.rows, resumed.rows)
+    np.testing.assert_array_equal(whole[3], resumed[3])
+
+
 def test_stream_is_repeatable_and_augments():
     x = images(100)
     one = augmentation.TrainingStream(x, 20, 3, seed=4, augmentation=augmentation.random_flip)
@@ -100,6 +113,7 @@ def test_stream_is_repeatable_and_augments():
         ({"steps_per_epoch": 0}, ValueError, "positive"),
         ({"order": "random"}, ValueError, "order"),
         ({"augmentation": "flip"}, TypeError, "function"),
+        ({"first_epoch": -1}, ValueError, "first_epoch"),
     ],
 )
 def test_stream_refuses_bad_settings(kwargs, error, match):

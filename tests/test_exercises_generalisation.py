@@ -94,16 +94,18 @@ def test_wrong_shift_tolerant_distances_fail(answer, words):
 
 # ---------------------------------------------------------------- the trained VAE
 
+BASELINE = {"gap": 20.0, "test_nll": 240.0}
+
 
 @pytest.mark.parametrize(("answer", "words"), [(None, "not answered"), (..., "not answered"), (3, "VAE")])
 def test_augmented_vae_not_answered_or_wrong_type(answer, words):
-    result = checks.check_augmented_vae(answer, baseline_test_nll=240.0)
+    result = checks.check_augmented_vae(answer, BASELINE)
     assert not result and words in result.message
 
 
 def test_augmented_vae_must_have_the_baselines_budget():
     untrained = generalisation.Run(1000).recipe().build(60_000)
-    result = checks.check_augmented_vae(untrained, baseline_test_nll=240.0)
+    result = checks.check_augmented_vae(untrained, BASELINE)
     assert not result and "budget" in result.message
 
 
@@ -112,6 +114,7 @@ def test_augmented_vae_is_compared_with_the_baseline(monkeypatch, tmp_path):
     monkeypatch.setattr(generalisation, "STEPS_PER_EPOCH", 5)
     monkeypatch.setattr(generalisation, "WARM_UP_EPOCHS", 0.5)
     monkeypatch.setattr(generalisation, "N_EVAL", 100)
+    monkeypatch.setattr(generalisation, "N_GAP", 300)
     monkeypatch.setattr(generalisation, "IW_SAMPLES", 2)
     images, _ = generalisation.data.load_fashion_mnist("train")
     model = generalisation.train_variant(
@@ -120,6 +123,8 @@ def test_augmented_vae_is_compared_with_the_baseline(monkeypatch, tmp_path):
         directory=tmp_path,
         augment=flip,
     )
-    assert checks.check_augmented_vae(model, baseline_test_nll=1e6)  # any trained model beats this
-    failed = checks.check_augmented_vae(model, baseline_test_nll=1.0)  # nothing beats this
-    assert not failed and "not better" in failed.message
+    assert checks.check_augmented_vae(model, {"gap": 1e6, "test_nll": 1e6})  # any model beats this
+    wider = checks.check_augmented_vae(model, {"gap": -1e6, "test_nll": 1e6})  # no gap is this narrow
+    assert not wider and "narrow" in wider.message
+    worse = checks.check_augmented_vae(model, {"gap": 1e6, "test_nll": 1.0})  # no model is this good
+    assert not worse and "worse" in worse.message

@@ -105,6 +105,7 @@ def tiny_budget(monkeypatch):
         ("STEPS_PER_EPOCH", 10),
         ("WARM_UP_EPOCHS", 0.5),
         ("N_EVAL", 200),
+        ("N_GAP", 300),
         ("N_SAMPLES", 50),
         ("IW_SAMPLES", 5),
     ):
@@ -117,11 +118,12 @@ def test_a_run_trains_measures_and_resumes(tiny_budget, tmp_path):
     row = generalisation.run_row(run, images, directory=tmp_path / "run")
     assert set(generalisation.CSV_FIELDS) <= set(row)
     assert row["steps"] == 20 and row["passes"] == pytest.approx(20 * 128 / 300)
-    assert row["gap"] == pytest.approx(row["test_nll"] - row["train_nll"])
-    assert row["train_nll"] <= row["train_nll_elbo"] and row["test_nll"] <= row["test_nll_elbo"]
-    assert 0 <= row["closer_to_train"] <= 1
+    assert row["gap"] == pytest.approx(row["test_nll_elbo"] - row["train_nll_elbo"])
+    assert 0 < row["gap_se"] < 10
+    assert 0 <= row["closer_to_train"] <= 1 and row["seconds"] > 0
     again = generalisation.run_row(run, images, directory=tmp_path / "run")  # restored, not retrained
     assert again["test_nll"] == pytest.approx(row["test_nll"])
+    assert again["seconds"] == row["seconds"], "the training time comes from the checkpoint's history"
 
 
 def test_main_writes_a_results_file_with_provenance(tiny_budget, tmp_path, monkeypatch):

@@ -88,6 +88,8 @@ class TrainingStream(keras.utils.PyDataset):
         seed: seed of the order, the augmentation and the binarisation.
         augmentation: ``f(images, rng) -> images`` (e.g. :func:`random_flip`) or None.
         order: ``"shuffled"`` or ``"fixed"``.
+        first_epoch: the number of the first epoch (where a resumed run starts), so that a
+            resumed run sees the batches an uninterrupted one would have seen.
 
     Yields:
         float32 batches of 0s and 1s, ``(batch_size, 28, 28, 1)``.
@@ -101,6 +103,7 @@ class TrainingStream(keras.utils.PyDataset):
         seed: int = 0,
         augmentation: Augmentation | None = None,
         order: str = "shuffled",
+        first_epoch: int = 0,
     ) -> None:
         super().__init__()
         self.images = _check_images(images)
@@ -113,7 +116,9 @@ class TrainingStream(keras.utils.PyDataset):
         if augmentation is not None and not callable(augmentation):
             raise TypeError(f"augmentation must be a function f(images, rng) or None, got {augmentation!r}")
         self.seed, self.order, self.augmentation = int(seed), order, augmentation
-        self.epoch, self._started = 0, False
+        if first_epoch < 0:
+            raise ValueError(f"first_epoch must be >= 0, got {first_epoch!r}")
+        self.epoch, self._started = int(first_epoch), False
         self._make_order()
 
     def _make_order(self) -> None:

@@ -4,10 +4,14 @@ and augmentation, and whether its samples sit closer to its training images than
 One run trains a variant of :class:`genmodels.vae.Recipe` on the first ``n_train``
 Fashion-MNIST training images for a fixed number of gradient steps (not epochs: with 1,000
 images an epoch is 7 steps, and the same number of *epochs* would hardly train the model),
-then measures on 2,000 training images and 2,000 test images, both binarised once:
+then measures (nats per image, on images binarised once):
 
-* the negative ELBO and the negative importance-weighted bound ``-L_100`` (nats per image);
-  ``gap`` = test minus train ``-L_100``, the generalisation gap of the bound;
+* ``train_nll``, ``test_nll``: the negative importance-weighted bound ``-L_100`` on 2,000 of
+  the run's training images (all of them when there are fewer) and 2,000 test images;
+* ``train_nll_elbo``, ``test_nll_elbo``: the negative ELBO on up to 10,000 of the run's
+  training images and on the 10,000 test images, and ``gap`` = their difference, the
+  generalisation gap of the bound, with its standard error ``gap_se`` (one image's NLL
+  varies by tens of nats, so small evaluation sets would leave the gap uncertain by several);
 * ``closer_to_train``: the share of 1,000 samples whose nearest training image is nearer than
   their nearest test image, with equally many of each (:func:`genmodels.neighbours.closer_to_train`).
 
@@ -38,7 +42,8 @@ from genmodels.validation import check_positive_int
 STEPS_PER_EPOCH = 468  # the VAE chapter's epoch on 60,000 images: 468 batches of 128
 EPOCHS = 8  # half the VAE chapter's 16: 3,744 steps per run
 WARM_UP_EPOCHS = 1.5  # the KL warm-up covers the same share of the run as in the VAE chapter
-N_EVAL = 2_000  # training and test images the bounds are measured on
+N_EVAL = 2_000  # training and test images the bound L_100 is measured on
+N_GAP = 10_000  # at most this many training images, and the test images, in the gap of the ELBO
 N_SAMPLES = 1_000  # samples of the copying measure
 MAX_REFERENCE = 10_000  # at most this many training (and as many test) images in the copying measure
 IW_SAMPLES = 100  # k of the importance-weighted bound
@@ -59,6 +64,7 @@ CSV_FIELDS = (
     "train_nll",
     "test_nll",
     "gap",
+    "gap_se",
     "test_nll_shoes",
     "test_nll_other",
     "test_kl",
@@ -138,6 +144,8 @@ def train_variant(
         )
     recipe = run.recipe()
     model = recipe.build(STEPS_PER_EPOCH * recipe.batch_size)  # the schedule of a fixed number of steps
+    directory = directory or training.checkpoint_dir(run.name)
+    first_epoch = training.TrainingCheckpoint(model, directory).restore()  # a resumed run's stream continues
     stream = augmentation.TrainingStream(
         train_images[: run.n_train],
         recipe.batch_size,
@@ -145,25 +153,27 @@ def train_variant(
         seed=run.seed,
         augmentation=augment or augmentation.AUGMENTATIONS[run.augmentation],
         order=run.order,
+        first_epoch=first_epoch,
     )
     warm_up = vae.KLWarmUp(recipe.warm_up_epochs, STEPS_PER_EPOCH, recipe.beta)
-    directory = directory or training.checkpoint_dir(run.name)
     training.fit_resumable(model, stream, recipe.epochs, directory, print_every=EPOCHS, callbacks=[warm_up])
     return model
 
 
-def negative_bounds(model: vae.VAE, images: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
-    """Per-image ``-ELBO`` (one sample), ``-L_100`` and the KL, in nats; each ``(N,)``.
+def negative_bounds(
+    model: vae.VAE, images: np.ndarray, seed: int = 0, ks: Sequence[int] | None = None
+) -> dict[str, np.ndarray]:
+    """Per-image ``-ELBO`` (one sample), ``-L_k`` and the KL, in nats; each ``(N,)``.
 
-    ``images`` are binary ``(N, 28, 28, 1)``.
+    ``images`` are binary ``(N, 28, 28, 1)``; ``ks`` default ``(1, IW_SAMPLES)``. Returns
+    ``nll_elbo`` (``-L_1``), ``nll`` (``-L_k`` for the largest ``k``) and ``kl``.
     """
-    bounds = vae.importance_weighted_bounds(
-        model.encoder, model.decoder, images, ks=(1, IW_SAMPLES), seed=seed
-    )
+    ks = ks or (1, IW_SAMPLES)
+    bounds = vae.importance_weighted_bounds(model.encoder, model.decoder, images, ks=ks, seed=seed)
     mean, log_var = model.encode(images)
     return {
         "nll_elbo": -bounds[1],
-        "nll": -bounds[IW_SAMPLES],
+        "nll": -bounds[max(ks)],
         "kl": keras.ops.convert_to_numpy(vae.gaussian_kl(mean, log_var)),
     }
 
@@ -212,15 +222,38 @@ class Data:
         test_eval = data.binarize(test[:N_EVAL], np.random.default_rng(2026))  # as in the VAE chapter
         return cls(data.to_unit_interval(train_images), test, test_eval, test_labels[:N_EVAL])
 
-    def train_eval(self, n_train: int) -> np.ndarray:
-        """The first ``min(n_train, N_EVAL)`` training images of a run, binarised once; binary."""
-        return data.binarize(self.train[: min(n_train, N_EVAL)], np.random.default_rng(2027))
+    def train_eval(self, n_train: int, limit: int | None = None) -> np.ndarray:
+        """The first ``min(n_train, limit)`` training images of a run, binarised once; binary.
+
+        ``limit`` defaults to ``N_EVAL``.
+        """
+        return data.binarize(self.train[: min(n_train, limit or N_EVAL)], np.random.default_rng(2027))
+
+    def test_gap(self) -> np.ndarray:
+        """The first ``N_GAP`` test images, binarised once (the first ``N_EVAL`` as in ``test_eval``)."""
+        rest = data.binarize(self.test[N_EVAL:N_GAP], np.random.default_rng(2029))
+        return np.concatenate([self.test_eval, rest])
+
+
+def gap_of_the_elbo(model: vae.VAE, train_images: np.ndarray, test_images: np.ndarray) -> dict[str, float]:
+    """Mean ``-ELBO`` of binary training and test images, their difference (test minus training)
+    and its standard error, all in nats per image."""
+    train = negative_bounds(model, train_images, seed=4, ks=(1,))["nll_elbo"]
+    test = negative_bounds(model, test_images, seed=5, ks=(1,))["nll_elbo"]
+    standard_error = np.sqrt(train.var(ddof=1) / len(train) + test.var(ddof=1) / len(test))
+    return {
+        "train_nll_elbo": float(train.mean()),
+        "test_nll_elbo": float(test.mean()),
+        "gap": float(test.mean() - train.mean()),
+        "gap_se": float(standard_error),
+    }
 
 
 def measure(model: vae.VAE, run: Run, images: Data) -> dict[str, object]:
     """The CSV row of a trained ``run`` (without ``seconds``): bounds, gap, per-group bounds, copying."""
     train_bounds = negative_bounds(model, images.train_eval(run.n_train), seed=1)
     test_bounds = negative_bounds(model, images.test_eval, seed=2)
+    gap = gap_of_the_elbo(model, images.train_eval(run.n_train, N_GAP), images.test_gap())
     shoes = np.isin(images.test_eval_labels, SHOE_CLASSES)
     n_reference = min(run.n_train, MAX_REFERENCE)
     samples = model.sample(N_SAMPLES, seed=3)
@@ -229,11 +262,9 @@ def measure(model: vae.VAE, run: Run, images: Data) -> dict[str, object]:
         **dataclasses.asdict(run),
         "steps": steps,
         "passes": steps * run.recipe().batch_size / run.n_train,
-        "train_nll_elbo": float(train_bounds["nll_elbo"].mean()),
-        "test_nll_elbo": float(test_bounds["nll_elbo"].mean()),
         "train_nll": float(train_bounds["nll"].mean()),
         "test_nll": float(test_bounds["nll"].mean()),
-        "gap": float(test_bounds["nll"].mean() - train_bounds["nll"].mean()),
+        **gap,
         "test_nll_shoes": float(test_bounds["nll"][shoes].mean()),
         "test_nll_other": float(test_bounds["nll"][~shoes].mean()),
         "test_kl": float(test_bounds["kl"].mean()),
@@ -244,11 +275,12 @@ def measure(model: vae.VAE, run: Run, images: Data) -> dict[str, object]:
 
 
 def run_row(run: Run, images: Data | None = None, directory: str | Path | None = None) -> dict[str, object]:
-    """Train (or restore) ``run`` and measure it: one CSV row, with the training ``seconds``."""
+    """Train (or restore) ``run`` and measure it: one CSV row, with the training ``seconds``
+    (read from the checkpoint folder's history, so a restored run reports them too)."""
     images = images or Data.load()
-    start = time.perf_counter()
+    directory = directory or training.checkpoint_dir(run.name)
     model = train_variant(run, images.train, directory)
-    seconds = time.perf_counter() - start
+    seconds = sum(training.load_history(directory).get("epoch_seconds", []))
     return {**measure(model, run, images), "seconds": round(seconds, 1)}
 
 
@@ -292,7 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     header["budget"] = (
         f"{EPOCHS} epochs of {STEPS_PER_EPOCH} steps of batch {vae.Recipe().batch_size} per run; "
-        f"bounds on {N_EVAL} train and {N_EVAL} test images, L_{IW_SAMPLES}"
+        f"L_{IW_SAMPLES} on {N_EVAL} training and {N_EVAL} test images; the gap of the ELBO on up to "
+        f"{N_GAP} training and {N_GAP} test images"
     )
     images, rows, start = Data.load(), [], time.perf_counter()
     results.progress_bar(0, len(runs), start, "", sys.stderr)
