@@ -12,6 +12,9 @@ then measures (nats per image, on images binarised once):
   training images and on the 10,000 test images, and ``gap`` = their difference, the
   generalisation gap of the bound, with its standard error ``gap_se`` (one image's NLL
   varies by tens of nats, so small evaluation sets would leave the gap uncertain by several);
+* ``test_nll_shoes``, ``test_nll_other``: ``test_nll`` of the shoes (sandals, sneakers, ankle
+  boots, which all point left: a flip makes shoes the test set does not have) and of the
+  other garments; ``test_kl``: the mean KL of ``q(z|x)`` on the test images;
 * ``closer_to_train``: the share of 1,000 samples whose nearest training image is nearer than
   their nearest test image, with equally many of each (:func:`genmodels.neighbours.closer_to_train`).
 
