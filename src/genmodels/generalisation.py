@@ -1,5 +1,7 @@
-"""Generalisation of the book's VAE: the train/test gap of its bound against data size, model size
-and augmentation, and whether its samples sit closer to its training images than to new ones.
+"""The generalisation sweep of the book's VAE: data size, model size and augmentation.
+
+It measures the train/test gap of the VAE's bound, and whether its samples sit closer to its
+training images than to new ones.
 
 One run trains a variant of :class:`genmodels.vae.Recipe` on the first ``n_train``
 Fashion-MNIST training images for a fixed number of gradient steps (not epochs: with 1,000
