@@ -82,10 +82,15 @@ student: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py
 
-# The five-seed table of the chapter "Mode collapse": every method on the ring and the grid,
-# one row per run in book/results/mode_collapse.csv (the chapter reads it; the README says how long).
+# The long experiments behind the pitfall chapters, one results file each under book/results/
+# (headed by the command, date and package versions; the chapters read them, a test re-runs a row):
+#   mode_collapse.csv       the five-seed table of "Mode collapse" (every method, ring and grid)
+#   posterior_collapse.csv  the beta sweep and the collapse remedies of "Posterior collapse"
+#   generalisation.csv      data size, model size and augmentation of "Generalisation"
+# Each is also one command: python -m genmodels.experiments NAME. Interrupted runs resume.
+EXPERIMENTS := mode_collapse posterior_collapse generalisation
 experiments: $(STAMP)
-	$(BIN)/python -m genmodels.experiments mode_collapse
+	for name in $(EXPERIMENTS); do $(BIN)/python -m genmodels.experiments $$name || exit 1; done
 
 clean:
 	rm -rf _build student
