@@ -114,6 +114,22 @@ def test_built_pages_have_a_colab_link_for_each_chapter():
         assert expected in page, f"{chapter.stem}.html has no Colab link to {expected}"
 
 
+def test_tables_that_cells_display_are_rendered_as_tables():
+    """A Markdown table a cell displays must reach the page as a <table>, not as a paragraph of pipes
+    (MyST-NB parses displayed Markdown as CommonMark unless told otherwise, and CommonMark has no tables)."""
+    html_dir = ROOT / "_build" / "html"
+    if not html_dir.is_dir():
+        pytest.fail("run `make book` first")
+    for chapter in CHAPTERS:
+        page = (html_dir / "book" / f"{chapter.stem}.html").read_text()
+        outputs = re.findall(r'<div class="cell_output docutils container">(.*?)</div>\s*</div>', page, re.S)
+        for output in outputs:
+            paragraphs = re.findall(r"<p>(.*?)</p>", output, re.S)
+            assert not any(p.lstrip().startswith("|") for p in paragraphs), (
+                f"{chapter.stem}.html shows a Markdown table as text: set nb_render_markdown_format: myst"
+            )
+
+
 def test_bibliography_keys_used_exist():
     bib = (ROOT / "book" / "references.bib").read_text()
     keys = set(re.findall(r"@\w+\{([^,]+),", bib))
